@@ -1,0 +1,3 @@
+"""grader: an autograder for gradient-descent and backpropagation exercises."""
+
+__version__ = "0.1.0"

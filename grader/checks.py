@@ -1,0 +1,395 @@
+"""Check one required function of a submission on every instance of its exercise.
+
+Everything here runs in the trusted parent: the student's function is only ever called
+through the sandbox, and what comes back is plain decoded data.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import reference
+from exercises import Exercise, FunctionSpec, Instance
+from exercises import RngSeed as InstanceRng
+from grader import gradcheck
+from grader.compare import Mismatch, compare, describe
+from grader.feedback import Finding, diagnose
+from grader.report import CheckResult, Diagnosis, InstanceFailure
+from grader.sandbox import CallError, CallOutcome, LoadResult, RngSeed, Sandbox
+
+MAX_FAILURES_SHOWN = 3
+
+ERROR_CODES = {
+    "missing": "missing",
+    "not_callable": "not_callable",
+    "exception": "exception",
+    "timeout": "timeout",
+    "budget": "timeout",
+    "memory": "memory",
+    "crashed": "exception",
+    "output": "exception",
+    "bad_reply": "wrong_type",
+}
+# When instances fail for different reasons, the function's diagnosis is the most telling.
+PRIORITY = [
+    "missing",
+    "not_callable",
+    "forward_wrong",
+    "known_mistake",
+    "sign",
+    "scaled",
+    "transposed",
+    "shape_transposed",
+    "shape_broadcast",
+    "wrong_structure",
+    "shape",
+    "wrong_type",
+    "mutated_input",
+    "not_finite",
+    "timeout",
+    "memory",
+    "exception",
+    "wrong_values",
+]
+
+
+def to_wire(value: Any) -> Any:
+    """Instance arguments as the sandbox sends them (a seed stands for a Generator)."""
+    if isinstance(value, InstanceRng):
+        return RngSeed(value.seed)
+    if isinstance(value, dict):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(to_wire(item) for item in value)
+    return value
+
+
+def to_reference(value: Any) -> Any:
+    if isinstance(value, InstanceRng):
+        return value.make()
+    return copy.deepcopy(value)
+
+
+def expected_output(spec: FunctionSpec, instance: Instance) -> Any:
+    function = getattr(reference, spec.name)
+    return function(*(to_reference(instance.args[p]) for p in spec.params))
+
+
+@dataclass
+class InstanceVerdict:
+    instance: Instance
+    finding: Finding | None = None
+    stdout: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.finding is None
+
+
+@dataclass
+class FunctionContext:
+    """What checking one function needs besides the student's outputs."""
+
+    exercise: Exercise
+    spec: FunctionSpec
+    instances: list[Instance]
+    rng: np.random.Generator
+    verdicts: list[InstanceVerdict] = field(default_factory=list)
+
+    @property
+    def mistakes(self) -> list:
+        return [m for m in self.exercise.mistakes if m.function == self.spec.name]
+
+
+def error_finding(spec: FunctionSpec, error: CallError) -> Finding:
+    code = ERROR_CODES.get(error.kind, "exception")
+    text = error.message
+    if error.traceback:
+        text += "\n" + error.traceback.strip()
+    hint = "Your function hit a limit or an error; fix it and run the check again."
+    return Finding(Diagnosis(code=code, hint=hint), text)
+
+
+def mismatch_finding(context: FunctionContext, mismatch: Mismatch, expected, got, args) -> Finding:
+    spec = context.spec
+    return diagnose(mismatch, expected, got, args, context.mistakes, spec.rtol, spec.atol)
+
+
+def mutated_arguments(sent: tuple, after: tuple | None, names: tuple[str, ...]) -> list[str]:
+    if after is None or len(after) != len(sent):
+        return []
+    return [name for name, a, b in zip(names, sent, after, strict=True) if not identical(a, b)]
+
+
+def identical(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict) and a.keys() == b.keys() and all(identical(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, tuple | list):
+        return (
+            isinstance(b, tuple | list)
+            and len(a) == len(b)
+            and all(identical(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, RngSeed):
+        return True
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def mutation_finding(names: list[str]) -> Finding:
+    hint = (
+        "Build new arrays (p - lr * g, not p -= lr * g) and new dicts ({k: ... for k in params}); "
+        "a shallow dict.copy() still shares the arrays."
+    )
+    return Finding(
+        Diagnosis(code="mutated_input", hint=hint),
+        f"your function modified its input {', '.join(names)} in place",
+    )
+
+
+def gradient_finding(context: FunctionContext, instance: Instance, got: Any) -> Finding | None:
+    """Check a passing gradient against finite differences of the reference loss, too."""
+    gradient = context.spec.gradient
+    if gradient is None or not instance.gradient_check:
+        return None
+    pairs = gradient.pairs(instance.args)
+    directions = gradcheck.directions_for(instance.args, pairs, context.rng)
+    if gradcheck.matches_loss(got, gradient.loss, instance.args, pairs, directions):
+        return None
+    return Finding(
+        Diagnosis(code="wrong_values", hint="Compare each step of your chain rule with the loss."),
+        "the gradient disagrees with finite differences of the loss",
+    )
+
+
+def check_values(
+    context: FunctionContext, instance: Instance, outcome: CallOutcome
+) -> Finding | None:
+    spec = context.spec
+    expected = expected_output(spec, instance)
+    mismatch = compare(expected, outcome.value, spec.rtol, spec.atol)
+    if mismatch:
+        return mismatch_finding(context, mismatch, expected, outcome.value, instance.args)
+    return gradient_finding(context, instance, outcome.value)
+
+
+def check_minibatches(
+    context: FunctionContext, instance: Instance, outcome: CallOutcome
+) -> Finding | None:
+    problem = minibatch_problem(instance.args, outcome.value)
+    if problem is None:
+        return None
+    spec = context.spec
+    return diagnose(
+        problem, None, outcome.value, instance.args, context.mistakes, spec.rtol, spec.atol
+    )
+
+
+def minibatch_problem(args: dict, batches: Any) -> Mismatch | None:
+    """Batch sizes, every example exactly once, columns still paired, order shuffled."""
+    X, Y, size = args["X"], args["Y"], args["batch_size"]
+    m = X.shape[1]
+    count = math.ceil(m / size)
+    if not isinstance(batches, list | tuple):
+        return Mismatch(
+            "wrong_type", "", f"expected a list of (X_batch, Y_batch), got {describe(batches)}"
+        )
+    if len(batches) != count:
+        return Mismatch(
+            "wrong_structure",
+            "",
+            f"expected {count} batches for m={m}, batch_size={size}, got {len(batches)}",
+        )
+    columns: list[int] = []
+    for i, pair in enumerate(batches):
+        problem = batch_problem(i, pair, X, Y, size if i < count - 1 else m - size * (count - 1))
+        if isinstance(problem, Mismatch):
+            return problem
+        columns.extend(problem)
+    if sorted(columns) != list(range(m)):
+        return Mismatch("wrong_values", "", "the batches do not hold every example exactly once")
+    if m >= 8 and columns == list(range(m)):
+        return Mismatch(
+            "wrong_values", "", "the examples are in their original order: not shuffled"
+        )
+    return None
+
+
+def batch_problem(
+    i: int, pair: Any, X: np.ndarray, Y: np.ndarray, width: int
+) -> Mismatch | list[int]:
+    """The original column index of each example in batch i, or what is wrong with it."""
+    if not isinstance(pair, tuple | list) or len(pair) != 2:
+        return Mismatch("wrong_structure", f"[{i}]", f"batch {i} is not an (X_batch, Y_batch) pair")
+    xb, yb = pair
+    for name, got, full in (("X_batch", xb, X), ("Y_batch", yb, Y)):
+        if not isinstance(got, np.ndarray) or got.shape != (full.shape[0], width):
+            shape = getattr(got, "shape", describe(got))
+            return Mismatch(
+                "shape",
+                f"[{i}]",
+                f"batch {i}: {name} should have shape {(full.shape[0], width)}, got {shape}",
+            )
+    indices = []
+    for j in range(width):
+        matches = np.flatnonzero(np.all(xb[:, j : j + 1] == X, axis=0))
+        if matches.size == 0:
+            return Mismatch("wrong_values", f"[{i}]", f"batch {i} holds a column that is not in X")
+        if not np.array_equal(Y[:, matches[0]], yb[:, j]):
+            return Mismatch(
+                "wrong_values",
+                f"[{i}]",
+                f"batch {i}: an X column is paired with the wrong Y column",
+            )
+        indices.append(int(matches[0]))
+    return indices
+
+
+CHECKERS = {"values": check_values, "minibatches": check_minibatches}
+
+
+def consistent_with_own_forward(
+    box: Sandbox, context: FunctionContext, failed: list[tuple[InstanceVerdict, Any]]
+) -> None:
+    """Re-diagnose wrong gradients that follow from the student's own (wrong) forward pass.
+
+    One batched sandbox call evaluates the student's forward at every finite-difference
+    point of every failed instance.
+    """
+    gradient = context.spec.gradient
+    if gradient is None or gradient.forward is None or not failed:
+        return
+    forward = context.exercise.function(gradient.forward)
+    plans, arg_sets = [], []
+    for verdict, got in failed:
+        pairs = gradient.pairs(verdict.instance.args)
+        directions = gradcheck.directions_for(verdict.instance.args, pairs, context.rng)
+        points = [p for d in directions for p in gradcheck.stencil_points(verdict.instance.args, d)]
+        plans.append((verdict, got, pairs, directions, points))
+        arg_sets += [tuple(to_wire(point[p]) for p in forward.params) for point in points]
+    outcomes = iter(box.call_many(forward.name, arg_sets, return_args=False))
+    for verdict, got, pairs, directions, points in plans:
+        losses = [own_loss(gradient, next(outcomes), point) for point in points]
+        if gradcheck.matches_losses(got, losses, pairs, directions):
+            verdict.finding = Finding(
+                Diagnosis(
+                    code="forward_wrong",
+                    hint=f"Fix {forward.name} first: your backward differentiates it correctly.",
+                ),
+                f"your gradient matches your own {forward.name}, but {forward.name} is wrong",
+            )
+
+
+def own_loss(gradient, outcome: CallOutcome, point: dict) -> float | None:
+    if not outcome.ok:
+        return None
+    try:
+        value = float(gradient.loss_of_forward(outcome.value, point))
+    except (TypeError, ValueError, KeyError, IndexError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+FORWARD_SUSPECTS = {"wrong_values", "scaled", "sign", "transposed", "known_mistake"}
+
+
+def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> CheckResult:
+    spec = context.spec
+    status = load.names.get(spec.name)
+    if status != "function":
+        return undefined_result(spec, status, load)
+    arg_sets = [tuple(to_wire(i.args[p]) for p in spec.params) for i in context.instances]
+    outcomes = box.call_many(spec.name, arg_sets)
+    checker = CHECKERS[spec.check]
+    failed_values = []
+    for instance, sent, outcome in zip(context.instances, arg_sets, outcomes, strict=True):
+        verdict = InstanceVerdict(instance, stdout=outcome.stdout)
+        if not outcome.ok:
+            verdict.finding = error_finding(spec, outcome.error)
+        else:
+            verdict.finding = checker(context, instance, outcome)
+            mutated = mutated_arguments(sent, outcome.args_after, spec.params)
+            if verdict.finding is None and mutated:
+                verdict.finding = mutation_finding(mutated)
+            elif verdict.finding and verdict.finding.diagnosis.code in FORWARD_SUSPECTS:
+                failed_values.append((verdict, outcome.value))
+        context.verdicts.append(verdict)
+    consistent_with_own_forward(
+        box, context, [(v, g) for v, g in failed_values if v.instance.gradient_check]
+    )
+    return summarise(spec, context.verdicts)
+
+
+def undefined_result(spec: FunctionSpec, status: str | None, load: LoadResult) -> CheckResult:
+    if status is None:
+        code = "missing"
+        message = f"{spec.name} is not defined: check its spelling against the contract"
+        if load.chunk_errors:
+            where = ", ".join(sorted({e.label for e in load.chunk_errors}))
+            message += f" (errors in {where} stopped some code from running)"
+        hint = f"Define {spec.signature}."
+    else:
+        code = "not_callable"
+        message = f"{spec.name} is a {status}, not a function: was it overwritten later on?"
+        hint = "Do not reuse a function's name for a variable."
+    return CheckResult(
+        function=spec.name,
+        passed=False,
+        score=0.0,
+        max_score=spec.points,
+        message=message,
+        diagnosis=Diagnosis(code=code, hint=hint),
+    )
+
+
+def summarise(spec: FunctionSpec, verdicts: list[InstanceVerdict]) -> CheckResult:
+    """All or nothing: a function earns its points only when it passes on every instance.
+
+    A bug that hides on some instances (1/m when m = 1) is still a bug, so partial credit
+    per instance would reward luck; the counts are reported all the same.
+    """
+    failures = [v for v in verdicts if not v.passed]
+    total = len(verdicts)
+    stdout = "".join(v.stdout for v in verdicts)[:2000]
+    if not failures:
+        return CheckResult(
+            function=spec.name,
+            passed=True,
+            score=float(spec.points),
+            max_score=spec.points,
+            message=f"correct on all {total} instances",
+            instances_passed=total,
+            instances_total=total,
+            stdout=stdout,
+        )
+    main = min(failures, key=lambda v: PRIORITY.index(v.finding.diagnosis.code))
+    message = f"{main.finding.explanation} (on instance {main.instance.label}; "
+    message += f"wrong on {len(failures)} of {total} instances)"
+    return CheckResult(
+        function=spec.name,
+        passed=False,
+        score=0.0,
+        max_score=spec.points,
+        message=message,
+        diagnosis=main.finding.diagnosis,
+        instances_passed=total - len(failures),
+        instances_total=total,
+        failures=[
+            InstanceFailure(
+                instance=v.instance.label,
+                message=v.finding.explanation,
+                diagnosis=v.finding.diagnosis,
+            )
+            for v in failures[:MAX_FAILURES_SHOWN]
+        ],
+        stdout=stdout,
+    )

@@ -1,0 +1,115 @@
+"""Grade one submission: load it, run it in the sandbox, check it, build the report.
+
+This is the library entry point the command line, batch grading and notebooks call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import exercises as catalogue
+from exercises import Exercise, derive_seed
+from exercises.spec import exercise_seed_sequence
+from grader import __version__
+from grader.checks import FunctionContext, check_function
+from grader.loading import LoadedSource, load_submission
+from grader.report import CheckResult, ExerciseResult, Report
+from grader.sandbox import Limits, LoadResult, Sandbox
+
+MAX_OUTPUT_SHOWN = 2000
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """What to grade and how. Without `exercises`, every exercise the submission attempts."""
+
+    exercises: Sequence[str] = ()
+    student_id: str | None = None
+    seed: int | None = None
+    course_salt: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+    def run_seed(self) -> int:
+        if self.seed is not None:
+            return self.seed
+        return derive_seed(self.student_id or "", self.course_salt)
+
+
+def grade(path: Path | str, options: GradeOptions | None = None) -> Report:
+    options = options or GradeOptions()
+    started = time.perf_counter()
+    source = load_submission(Path(path))
+    seed = options.run_seed()
+    with Sandbox(source, options.limits) as box:
+        load = box.start()
+        chosen, selection = choose_exercises(options.exercises, load, source.problems)
+        results = [grade_exercise(box, load, exercise, seed) for exercise in chosen]
+        isolation = box.mode
+    report = Report(
+        grader_version=__version__,
+        submission=str(path),
+        student_id=options.student_id,
+        seed=seed,
+        score=round(sum(r.score for r in results), 4),
+        max_score=round(sum(r.max_score for r in results), 4),
+        isolation=isolation,
+        selection=selection,
+        errors=load_errors(source, load),
+        notes=list(getattr(source, "notes", ())),
+        output=(load.stdout + load.stderr)[:MAX_OUTPUT_SHOWN],
+        exercises=results,
+    )
+    report.duration_seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def choose_exercises(
+    requested: Sequence[str], load: LoadResult, problems: Sequence[str] = ()
+) -> tuple[list[Exercise], str]:
+    """The requested exercises, else those attempted; all of them when some code could not run."""
+    if requested:
+        chosen = [catalogue.get(name) for name in requested]
+        return chosen, "exercises requested: " + ", ".join(e.name for e in chosen)
+    everything = list(catalogue.EXERCISES)
+    if load.chunk_errors or load.error or problems:
+        return (
+            everything,
+            "graded every exercise: errors stopped part of the submission from running",
+        )
+    attempted = [e for e in everything if any(n in load.names for n in e.function_names)]
+    if not attempted:
+        return everything, "no exercise function found: graded every exercise"
+    return attempted, "graded the exercises whose functions the submission defines: " + ", ".join(
+        e.name for e in attempted
+    )
+
+
+def grade_exercise(box: Sandbox, load: LoadResult, exercise: Exercise, seed: int) -> ExerciseResult:
+    instances = exercise.instances(seed)
+    checks: list[CheckResult] = []
+    for index, spec in enumerate(exercise.functions):
+        entropy = exercise_seed_sequence(seed, exercise.name).spawn(len(exercise.functions))[index]
+        context = FunctionContext(exercise, spec, instances, np.random.default_rng(entropy))
+        checks.append(check_function(box, load, context))
+    return ExerciseResult(
+        name=exercise.name,
+        title=exercise.title,
+        score=round(sum(c.score for c in checks), 4),
+        max_score=exercise.max_score,
+        checks=checks,
+    )
+
+
+def load_errors(source: LoadedSource, load: LoadResult) -> list[str]:
+    errors = list(source.problems)
+    for error in load.chunk_errors:
+        line = f", line {error.line}" if error.line else ""
+        errors.append(f"{error.label}{line}: {error.message}")
+    if load.error:
+        errors.append(load.error.message)
+    return errors
