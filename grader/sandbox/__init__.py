@@ -1,21 +1,30 @@
 """Run student code in a child process and exchange only plain numeric data with it.
 
-Student code never runs in the grader's process.  See ``isolation`` for what each mode
-(strong: Linux namespaces; fallback: rlimits and a process group) does and does not stop,
-``wire`` for the data format (never pickle), and ``model`` for the limits and results.
+Student code never runs in the grader's process, and nothing the child sends is unpickled
+or trusted.  Usage::
 
     with Sandbox(load_submission(path), Limits(call_seconds=2)) as box:
-        loaded = box.start()
-        outcome = box.call("sigmoid", (np.zeros(3),))
-        outcomes = box.call_many("sigmoid", [(z,) for z in instances])
+        loaded = box.start()                      # LoadResult: names, chunk_errors, output
+        one = box.call("sigmoid", (z,))           # CallOutcome: value, args_after, error
+        many = box.call_many("sigmoid", [(z,) for z in instances])   # one round trip
+
+* Values crossing the boundary: None, bool, int, float, str, ndarrays of bool/int/uint/float
+  dtypes (any shape), tuples, lists, dicts with str keys, nested; ``RngSeed`` as an argument
+  (the child makes ``numpy.random.default_rng(seed)``); ``Opaque(type_name)`` in results for
+  anything else (custom objects, object arrays...).  See ``wire``.
+* A failed call has ``error.kind`` in ``model.ERROR_KINDS``; timeouts, crashes and memory
+  kills restart the child transparently for the next call.  See ``sandbox.Sandbox``.
+* ``describe_isolation()`` says which mode this machine gives (strong: Linux namespaces;
+  fallback: rlimits and a process group) and what each does not stop.  See ``isolation``.
 """
 
 from .isolation import IsolationInfo, IsolationWarning, describe_isolation
-from .model import CallError, CallOutcome, ChunkError, Limits, LoadResult
+from .model import ERROR_KINDS, CallError, CallOutcome, ChunkError, Limits, LoadResult
 from .sandbox import Sandbox
 from .wire import Opaque, RngSeed, WireError
 
 __all__ = [
+    "ERROR_KINDS",
     "CallError",
     "CallOutcome",
     "ChunkError",

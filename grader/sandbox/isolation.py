@@ -89,6 +89,15 @@ class IsolationInfo:
     startup_seconds: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    def lines(self) -> list[str]:
+        """A human-readable report, e.g. for ``grader doctor``."""
+        out = [f"isolation: {self.mode} ({self.reason})"]
+        if self.startup_seconds is not None:
+            out.append(f"child start-up: {self.startup_seconds * 1000:.0f} ms")
+        out += [f"  protects: {p}" for p in self.protects]
+        out += [f"  does NOT protect: {p}" for p in self.does_not_protect]
+        return out
+
 
 STRONG_PROTECTS = (
     "wall-clock limits per call, per load and per submission (SIGKILL)",

@@ -67,6 +67,8 @@ class Limits:
         for name in ("call_seconds", "load_seconds", "submission_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be positive")
+        if self.strikes < 1:
+            raise ValueError("Limits.strikes must be at least 1")
         if self.memory_mb < 64:
             raise ValueError("Limits.memory_mb below 64 MB cannot even start Python")
 

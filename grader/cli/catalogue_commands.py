@@ -1,0 +1,33 @@
+"""Commands that describe the grader rather than grade: list, schema, doctor."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+import exercises as catalogue
+from grader.report import report_schema
+from grader.sandbox import describe_isolation
+from grader.terminal import print_catalogue, print_isolation
+
+
+@click.command("list")
+def list_command() -> None:
+    """List the exercises, their functions and points."""
+    print_catalogue(catalogue.EXERCISES)
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the report."""
+    click.echo(json.dumps(report_schema(), indent=2))
+
+
+@click.command()
+def doctor() -> None:
+    """Say which isolation this machine gives student code, and why."""
+    print_isolation(describe_isolation())
+
+
+COMMANDS = (list_command, schema, doctor)

@@ -1,0 +1,64 @@
+"""`grader check` (students) and `grader grade` (TAs and CI): one submission at a time."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.cli.options import SUBMISSION, grading_options, make_options
+from grader.engine import grade
+from grader.terminal import print_report
+
+
+@click.command()
+@SUBMISSION
+@grading_options
+def check(path: Path, **options) -> None:
+    """Check your submission (.py, .ipynb or a folder) and explain what is wrong.
+
+    Exit code 0 when every graded function passes, 1 otherwise.
+    """
+    report = grade(path, make_options(**options))
+    print_report(report)
+    sys.exit(0 if report.all_passed else 1)
+
+
+@click.command("grade")
+@SUBMISSION
+@grading_options
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON report here ('-' for standard output).",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Exit 1 when the score is below this percentage.",
+)
+def grade_command(path: Path, json_out: Path | None, fail_under: float | None, **options) -> None:
+    """Grade a submission and write the report (for TAs and CI).
+
+    Exit code 0 when graded, 1 when below --fail-under, 2 on usage errors.
+    """
+    report = grade(path, make_options(**options))
+    to_stdout = json_out is not None and str(json_out) == "-"
+    if not to_stdout:
+        click.echo(
+            f"{report.submission}: {report.score:g} / {report.max_score:g} ({report.percent:.1f}%)"
+        )
+    if to_stdout:
+        click.echo(report.to_json(), nl=False)
+    elif json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(report.to_json())
+    if fail_under is not None and report.percent < fail_under:
+        sys.exit(1)
+
+
+COMMANDS = (check, grade_command)
