@@ -81,12 +81,23 @@ def choose_exercises(
             everything,
             "graded every exercise: errors stopped part of the submission from running",
         )
-    attempted = [e for e in everything if any(n in load.names for n in e.function_names)]
+    attempted = [e for e in everything if own_functions(e) & load.names.keys()]
     if not attempted:
         return everything, "no exercise function found: graded every exercise"
     return attempted, "graded the exercises whose functions the submission defines: " + ", ".join(
         e.name for e in attempted
     )
+
+
+def own_functions(exercise: Exercise) -> set[str]:
+    """Functions no other exercise declares: defining a shared one (mse_loss) attempts neither."""
+    shared = {
+        name
+        for other in catalogue.EXERCISES
+        if other is not exercise
+        for name in other.function_names
+    }
+    return set(exercise.function_names) - shared
 
 
 def grade_exercise(box: Sandbox, load: LoadResult, exercise: Exercise, seed: int) -> ExerciseResult:

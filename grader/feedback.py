@@ -89,7 +89,7 @@ def scale_finding(expected: Any, got: Any, m: int | None) -> Finding | None:
     if not same_layout(expected, got):
         return None
     r, s = flat(expected), flat(got)
-    if not np.all(np.isfinite(s)) or not np.any(r):
+    if not np.all(np.isfinite(s)) or not np.any(r) or not np.any(s):
         return None
     c = float(r @ s / (r @ r))
     if abs(c - 1.0) < 1e-6 or np.max(np.abs(s - c * r)) > FIT_RTOL * np.max(np.abs(s)) + 1e-12:

@@ -1,0 +1,90 @@
+"""The command line through click's CliRunner and a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.report import Report
+
+SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
+CORRECT = str(SAMPLES / "correct.py")
+BUGGY = str(SAMPLES / "bug_logistic_backward_sign.py")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_list_shows_every_exercise_and_the_total():
+    result = run("list")
+    assert result.exit_code == 0
+    for name in ("chain_rule", "deep_network", "gradient_descent", "sigmoid2_backward"):
+        assert name in result.output
+    assert "50" in result.output
+
+
+def test_check_exits_zero_when_everything_passes_and_one_otherwise():
+    good = run("check", CORRECT, "-e", "logistic_regression")
+    bad = run("check", BUGGY, "-e", "logistic_regression")
+    assert good.exit_code == 0, good.output
+    assert bad.exit_code == 1
+    assert "logistic_backward" in bad.output and "sign" in bad.output
+    assert "hint" in bad.output
+
+
+def test_grade_writes_the_json_scripts_depend_on(tmp_path):
+    out = tmp_path / "nested" / "report.json"
+    result = run("grade", BUGGY, "--student", "s1", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    Report.model_validate(data)
+    assert {"score", "max_score", "exercises", "seed", "schema_version"} <= data.keys()
+    exercise = data["exercises"][0]
+    assert {"name", "score", "max_score", "checks"} <= exercise.keys()
+    assert {"function", "passed", "score", "max_score", "message"} <= exercise["checks"][0].keys()
+    assert data["score"] == data["max_score"] - 2
+    assert data["student_id"] == "s1"
+
+
+def test_grade_to_stdout_is_pure_json():
+    result = run("grade", CORRECT, "-e", "chain_rule", "--json", "-")
+    assert json.loads(result.output)["score"] == 3
+
+
+def test_fail_under_and_usage_errors():
+    assert run("grade", BUGGY, "--fail-under", "99").exit_code == 1
+    assert run("grade", BUGGY, "--fail-under", "90").exit_code == 0
+    unknown = run("grade", BUGGY, "--exercise", "nope")
+    assert unknown.exit_code == 2 and "unknown exercise" in unknown.output
+    assert run("grade", "/no/such/file.py").exit_code == 2
+    assert run("grade", BUGGY, "--fail-under", "150").exit_code == 2
+
+
+def test_schema_is_the_report_json_schema():
+    result = run("schema")
+    schema = json.loads(result.output)
+    assert schema["title"] == "Report"
+    assert "exercises" in schema["properties"]
+
+
+def test_doctor_names_the_isolation_mode():
+    result = run("doctor")
+    assert result.exit_code == 0
+    assert "isolation mode:" in result.output
+
+
+def test_python_dash_m_grader_runs_in_a_subprocess():
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", "check", CORRECT, "-e", "chain_rule"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "chain_backward" in completed.stdout
