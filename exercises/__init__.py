@@ -1,24 +1,14 @@
 """Exercise declarations: the single source of truth for what is graded and how.
 
-`EXERCISES` lists every exercise in catalogue order; `get(name)` finds one.
+Each module `exNN_<name>.py` in this package declares one `EXERCISE`; adding an exercise is
+adding such a module. `EXERCISES` lists them in catalogue order; `get(name)` finds one.
 """
 
 from __future__ import annotations
 
-from exercises import (
-    ex01_chain_rule,
-    ex02_activations,
-    ex03_univariate_regression,
-    ex04_multivariate_regression,
-    ex05_two_layer_linear,
-    ex06_two_layer_sigmoid,
-    ex07_logistic_regression,
-    ex08_two_layer_mlp,
-    ex09_deep_network,
-    ex10_closed_form,
-    ex11_optimizers,
-    ex12_gradient_descent,
-)
+import importlib
+import pkgutil
+
 from exercises.spec import (
     Exercise,
     FunctionSpec,
@@ -29,23 +19,14 @@ from exercises.spec import (
     derive_seed,
 )
 
-EXERCISES: tuple[Exercise, ...] = tuple(
-    module.EXERCISE
-    for module in (
-        ex01_chain_rule,
-        ex02_activations,
-        ex03_univariate_regression,
-        ex04_multivariate_regression,
-        ex05_two_layer_linear,
-        ex06_two_layer_sigmoid,
-        ex07_logistic_regression,
-        ex08_two_layer_mlp,
-        ex09_deep_network,
-        ex10_closed_form,
-        ex11_optimizers,
-        ex12_gradient_descent,
-    )
-)
+
+def _declarations() -> tuple[Exercise, ...]:
+    modules = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("ex"))
+    found = [importlib.import_module(f"{__name__}.{name}").EXERCISE for name in modules]
+    return tuple(sorted(found, key=lambda exercise: exercise.number))
+
+
+EXERCISES: tuple[Exercise, ...] = _declarations()
 _BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
 
 

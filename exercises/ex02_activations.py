@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 import reference as ref
-from exercises.spec import Exercise, FunctionSpec, GradientSpec, Instance
+from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SHAPES = [(3, 4), (1, 1), (5,), (2, 3, 2), (1, 6)]
 
@@ -22,6 +22,115 @@ def generate(rng: np.random.Generator) -> list[Instance]:
     instances.append(Instance("z with exact zeros and |z| up to 1000", {"z": extremes}, False))
     instances.append(Instance("0-d z", {"z": np.array(abs(smooth_values(rng, ())))}))
     return instances
+
+
+# ------------------------------------------------------------------ known mistakes
+
+
+def as_float(z: np.ndarray) -> np.ndarray:
+    return np.asarray(z, dtype=np.float64)
+
+
+def sigmoid_sign_flipped(args: Args) -> np.ndarray:
+    return ref.sigmoid(-as_float(args["z"]))
+
+
+def sigmoid_grad_is_sigmoid(args: Args) -> np.ndarray:
+    return ref.sigmoid(args["z"])
+
+
+def sigmoid_grad_formula_on_z(args: Args) -> np.ndarray:
+    z = as_float(args["z"])
+    return z * (1.0 - z)
+
+
+def sigmoid_grad_mixed(args: Args) -> np.ndarray:
+    z = as_float(args["z"])
+    return ref.sigmoid(z) * (1.0 - z)
+
+
+def relu_min_not_max(args: Args) -> np.ndarray:
+    return np.minimum(as_float(args["z"]), 0.0)
+
+
+def relu_returns_mask(args: Args) -> np.ndarray:
+    return ref.relu_grad(args["z"])
+
+
+def relu_grad_at_zero_is_one(args: Args) -> np.ndarray:
+    return (as_float(args["z"]) >= 0).astype(np.float64)
+
+
+def relu_grad_is_relu(args: Args) -> np.ndarray:
+    return ref.relu(args["z"])
+
+
+MISTAKES = (
+    Mistake(
+        "sigmoid_sign_flipped",
+        "sigmoid",
+        "the exponent's sign flipped: sigma(-z) instead of sigma(z)",
+        "The sigmoid rises from 0 to 1 as z grows; check the sign inside the exponential "
+        "of each branch.",
+        variant=sigmoid_sign_flipped,
+    ),
+    Mistake(
+        "sigmoid_grad_is_sigmoid",
+        "sigmoid_grad",
+        "the sigmoid itself where its derivative belongs",
+        "sigmoid_grad must return the slope of the sigmoid, built from sigma(z) and "
+        "1 - sigma(z), not the sigmoid's value.",
+        variant=sigmoid_grad_is_sigmoid,
+    ),
+    Mistake(
+        "sigmoid_grad_formula_on_z",
+        "sigmoid_grad",
+        "the formula a * (1 - a) applied to z instead of to a = sigma(z)",
+        "The shortcut a * (1 - a) holds for the activation a, so compute sigma(z) first and "
+        "use it in both factors.",
+        variant=sigmoid_grad_formula_on_z,
+    ),
+    Mistake(
+        "sigmoid_grad_mixed",
+        "sigmoid_grad",
+        "sigma(z) times (1 - z): the second factor uses z instead of sigma(z)",
+        "Both factors of the derivative are written in terms of the sigmoid's output; "
+        "check the second one.",
+        variant=sigmoid_grad_mixed,
+    ),
+    Mistake(
+        "relu_min_not_max",
+        "relu",
+        "min(z, 0) instead of max(z, 0)",
+        "ReLU keeps the positive part of z and zeroes the rest; check which of min and max "
+        "does that.",
+        variant=relu_min_not_max,
+    ),
+    Mistake(
+        "relu_returns_mask",
+        "relu",
+        "the 0/1 mask of positive entries instead of the activation",
+        "relu passes positive values through unchanged; the 0/1 mask is its derivative, "
+        "which belongs in relu_grad.",
+        variant=relu_returns_mask,
+    ),
+    Mistake(
+        "relu_grad_at_zero_is_one",
+        "relu_grad",
+        "relu'(0) taken as 1 instead of 0",
+        "The contract fixes the derivative at the kink to 0: the comparison must be strict, "
+        "so an exact zero gives 0.",
+        variant=relu_grad_at_zero_is_one,
+    ),
+    Mistake(
+        "relu_grad_is_relu",
+        "relu_grad",
+        "the ReLU itself where its derivative belongs",
+        "The derivative of max(z, 0) is a step: it is constant on each side of 0 and does "
+        "not grow with z.",
+        variant=relu_grad_is_relu,
+    ),
+)
 
 
 EXERCISE = Exercise(
@@ -63,4 +172,5 @@ EXERCISE = Exercise(
         ),
     ),
     generate=generate,
+    mistakes=MISTAKES,
 )

@@ -4,7 +4,7 @@ import numpy as np
 
 import reference as ref
 from exercises.sampling import positional_pairs, scalar, spread
-from exercises.spec import Exercise, FunctionSpec, GradientSpec, Instance
+from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SIZES = [1, 2, 7, 30, 5]
 
@@ -21,6 +21,128 @@ def generate(rng: np.random.Generator) -> list[Instance]:
 
 
 MSE_LOSS = FunctionSpec("mse_loss", ("y_hat", "y"), "float", points=1)
+
+# ------------------------------------------------------------------ known mistakes
+# The mse_loss mistakes are shared with multivariate_regression, which reuses MSE_LOSS.
+
+
+def squared_errors(args: Args) -> np.ndarray:
+    return (np.asarray(args["y_hat"], dtype=np.float64) - args["y"]) ** 2
+
+
+def mse_sum_not_mean(args: Args) -> float:
+    return float(np.sum(squared_errors(args)))
+
+
+def mse_half_convention(args: Args) -> float:
+    return ref.mse_loss(args["y_hat"], args["y"]) / 2.0
+
+
+def mse_root(args: Args) -> float:
+    return float(np.sqrt(ref.mse_loss(args["y_hat"], args["y"])))
+
+
+MSE_MISTAKES = (
+    Mistake(
+        "mse_sum_not_mean",
+        "mse_loss",
+        "the squared errors summed but not divided by m",
+        "The loss is a mean over the m examples: after summing the squared errors, divide "
+        "by the number of columns.",
+        variant=mse_sum_not_mean,
+    ),
+    Mistake(
+        "mse_half_convention",
+        "mse_loss",
+        "the 1/(2m) convention instead of 1/m",
+        "Some courses halve the MSE to tidy its derivative; this contract's loss has no 1/2 "
+        "in front.",
+        variant=mse_half_convention,
+    ),
+    Mistake(
+        "mse_root",
+        "mse_loss",
+        "the root of the mean squared error (RMSE) instead of the MSE",
+        "The loss is the mean of the squared errors itself; no square root is taken at the end.",
+        variant=mse_root,
+    ),
+)
+
+
+def univariate_residual(args: Args) -> np.ndarray:
+    return ref.univariate_forward(args["x"], args["w"], args["b"]) - args["y"]
+
+
+def univariate_forward_missing_b(args: Args) -> np.ndarray:
+    return args["w"] * np.asarray(args["x"], dtype=np.float64)
+
+
+def univariate_missing_factor_two(args: Args) -> tuple[float, float]:
+    r, x = univariate_residual(args), args["x"]
+    m = x.shape[1]
+    return float(np.sum(r * x) / m), float(np.sum(r) / m)
+
+
+def univariate_missing_one_over_m(args: Args) -> tuple[float, float]:
+    r, x = univariate_residual(args), args["x"]
+    return float(2.0 * np.sum(r * x)), float(2.0 * np.sum(r))
+
+
+def univariate_dw_missing_x(args: Args) -> tuple[float, float]:
+    r = univariate_residual(args)
+    db = 2.0 / r.shape[1] * np.sum(r)
+    return float(db), float(db)
+
+
+def univariate_db_times_x(args: Args) -> tuple[float, float]:
+    r, x = univariate_residual(args), args["x"]
+    dw = 2.0 / x.shape[1] * np.sum(r * x)
+    return float(dw), float(dw)
+
+
+MISTAKES = (
+    Mistake(
+        "univariate_forward_missing_b",
+        "univariate_forward",
+        "the bias b left out of the prediction",
+        "The model is a line with a slope and an intercept: the prediction needs both parameters.",
+        variant=univariate_forward_missing_b,
+    ),
+    *MSE_MISTAKES,
+    Mistake(
+        "univariate_missing_factor_two",
+        "univariate_backward",
+        "the factor 2 from differentiating the square dropped",
+        "Differentiate the square (y_hat - y)**2 with the power rule: the exponent comes "
+        "down as a factor in both gradients.",
+        variant=univariate_missing_factor_two,
+    ),
+    Mistake(
+        "univariate_missing_one_over_m",
+        "univariate_backward",
+        "the 1/m of the mean missing from the gradients",
+        "The loss averages over the m examples, so its gradients are averages too: the 1/m "
+        "stays in front of each sum.",
+        variant=univariate_missing_one_over_m,
+    ),
+    Mistake(
+        "univariate_dw_missing_x",
+        "univariate_backward",
+        "dw computed without the inner derivative x",
+        "By the chain rule dL/dw is dL/dy_hat times dy_hat/dw, and dy_hat/dw is x: each "
+        "example's residual must be weighted by its x.",
+        variant=univariate_dw_missing_x,
+    ),
+    Mistake(
+        "univariate_db_times_x",
+        "univariate_backward",
+        "db weighted by x as if it were dw",
+        "dy_hat/db is 1, not x: the bias gradient is the plain average of the residual "
+        "term, with no input factor.",
+        variant=univariate_db_times_x,
+    ),
+)
+
 
 EXERCISE = Exercise(
     number=3,
@@ -48,4 +170,5 @@ EXERCISE = Exercise(
         ),
     ),
     generate=generate,
+    mistakes=MISTAKES,
 )

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 
 import reference as ref
-from exercises.ex03_univariate_regression import MSE_LOSS
+from exercises.ex03_univariate_regression import MSE_LOSS, MSE_MISTAKES
 from exercises.sampling import positional_pairs, scalar, spread
-from exercises.spec import Exercise, FunctionSpec, GradientSpec, Instance
+from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SIZES = [(3, 5), (1, 4), (4, 1), (2, 12), (5, 5)]
 
@@ -19,6 +19,85 @@ def generate(rng: np.random.Generator) -> list[Instance]:
         args = {"X": X, "y": y, "w": w, "b": scalar(rng), "y_hat": spread(rng, (1, m))}
         instances.append(Instance(f"n={n}, m={m}", args))
     return instances
+
+
+# ------------------------------------------------------------------ known mistakes
+
+
+def multivariate_residual(args: Args) -> np.ndarray:
+    return ref.multivariate_forward(args["X"], args["w"], args["b"]) - args["y"]
+
+
+def multivariate_forward_missing_b(args: Args) -> np.ndarray:
+    return args["w"] @ args["X"]
+
+
+def scaled_gradients(args: Args, factor: float) -> tuple[np.ndarray, float]:
+    """factor * residual @ X.T and factor * sum(residual): the gradients with any constant."""
+    r = multivariate_residual(args)
+    return factor * r @ args["X"].T, float(factor * np.sum(r))
+
+
+def multivariate_missing_one_over_m(args: Args) -> tuple[np.ndarray, float]:
+    return scaled_gradients(args, 2.0)
+
+
+def multivariate_missing_factor_two(args: Args) -> tuple[np.ndarray, float]:
+    return scaled_gradients(args, 1.0 / args["X"].shape[1])
+
+
+def multivariate_m_from_wrong_axis(args: Args) -> tuple[np.ndarray, float]:
+    return scaled_gradients(args, 2.0 / args["X"].shape[0])
+
+
+def multivariate_db_not_summed(args: Args) -> tuple[np.ndarray, np.ndarray]:
+    r = multivariate_residual(args)
+    m = args["X"].shape[1]
+    return 2.0 / m * r @ args["X"].T, 2.0 / m * r
+
+
+MISTAKES = (
+    Mistake(
+        "multivariate_forward_missing_b",
+        "multivariate_forward",
+        "the bias b left out of the prediction",
+        "The model is w @ X plus an intercept: the bias is added to every example's prediction.",
+        variant=multivariate_forward_missing_b,
+    ),
+    *MSE_MISTAKES,
+    Mistake(
+        "multivariate_missing_one_over_m",
+        "multivariate_backward",
+        "the 1/m of the mean missing from the gradients",
+        "The loss averages over the m examples, so dw and db are averages too: keep the 1/m "
+        "in front of the sums over examples.",
+        variant=multivariate_missing_one_over_m,
+    ),
+    Mistake(
+        "multivariate_missing_factor_two",
+        "multivariate_backward",
+        "the factor 2 from differentiating the square dropped",
+        "Differentiate the squared residual with the power rule: the exponent comes down as "
+        "a factor in dL/dy_hat, and so in both gradients.",
+        variant=multivariate_missing_factor_two,
+    ),
+    Mistake(
+        "multivariate_m_from_wrong_axis",
+        "multivariate_backward",
+        "the gradients divided by the number of features n instead of the examples m",
+        "X has one example per column: m is the size of its second axis, the first axis "
+        "counts features.",
+        variant=multivariate_m_from_wrong_axis,
+    ),
+    Mistake(
+        "multivariate_db_not_summed",
+        "multivariate_backward",
+        "db left as one value per example instead of summed over the examples",
+        "The bias is shared by every example, so its gradient adds up the per-example terms "
+        "along the examples axis to a single number.",
+        variant=multivariate_db_not_summed,
+    ),
+)
 
 
 EXERCISE = Exercise(
@@ -49,4 +128,5 @@ EXERCISE = Exercise(
         ),
     ),
     generate=generate,
+    mistakes=MISTAKES,
 )

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 import reference as ref
 from exercises.sampling import dict_pairs, spread
-from exercises.spec import Exercise, FunctionSpec, GradientSpec, Instance
+from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from reference.networks import layer_count
 
 # Layer widths n_0 (features), n_1, ..., n_L, and m.
 ARCHITECTURES = [
@@ -36,6 +39,137 @@ def generate(rng: np.random.Generator) -> list[Instance]:
     return instances
 
 
+# ------------------------------------------------------------------ known mistakes
+# Each backward mistake is the reference's backward loop with one step replaced.
+
+# (dA, Z, A) of a layer -> dZ: how the gradient crosses that layer's sigmoid.
+SigmoidStep = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def correct_sigmoid_step(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    return dA * ref.sigmoid_grad(Z)
+
+
+def deep_backward_with(
+    args: Args,
+    sigmoid_step: SigmoidStep = correct_sigmoid_step,
+    output_scale: float = 2.0,
+    weights_input_offset: int = 1,
+    propagate_dZ: bool = True,
+) -> dict:
+    """The backward pass of deep_network with one step changed by a keyword.
+
+    output_scale replaces the 2 of 2/m in dL/dA_L; weights_input_offset chooses which
+    activation dW_l pairs with (1: A_{l-1}, correct; 0: A_l); propagate_dZ False carries
+    dA instead of dZ back to the previous layer.
+    """
+    X, Y, params = args["X"], args["Y"], args["params"]
+    depth = layer_count(params)
+    activations, pre_activations = [X], [None]
+    for layer in range(1, depth + 1):
+        pre_activations.append(params[f"W{layer}"] @ activations[-1] + params[f"b{layer}"])
+        activations.append(ref.sigmoid(pre_activations[-1]))
+    grads = {}
+    dA = output_scale / X.shape[1] * (activations[-1] - Y)
+    for layer in range(depth, 0, -1):
+        dZ = sigmoid_step(dA, pre_activations[layer], activations[layer])
+        grads[f"W{layer}"] = dZ @ activations[layer - weights_input_offset].T
+        grads[f"b{layer}"] = np.sum(dZ, axis=1, keepdims=True)
+        dA = params[f"W{layer}"].T @ (dZ if propagate_dZ else dA)
+    return grads
+
+
+def deep_forward_skips_last_layer(args: Args) -> np.ndarray:
+    params, A = args["params"], args["X"]
+    for layer in range(1, layer_count(params)):
+        A = ref.sigmoid(params[f"W{layer}"] @ A + params[f"b{layer}"])
+    return A
+
+
+def deep_derivative_at_activation(args: Args) -> dict:
+    return deep_backward_with(args, lambda dA, Z, A: dA * ref.sigmoid_grad(A))
+
+
+def deep_sigmoid_not_derivative(args: Args) -> dict:
+    return deep_backward_with(args, lambda dA, Z, A: dA * A)
+
+
+def deep_missing_factor_two(args: Args) -> dict:
+    return deep_backward_with(args, output_scale=1.0)
+
+
+def deep_missing_one_over_m(args: Args) -> dict:
+    return deep_backward_with(args, output_scale=2.0 * args["X"].shape[1])
+
+
+def deep_dw_uses_layer_output(args: Args) -> dict:
+    return deep_backward_with(args, weights_input_offset=0)
+
+
+def deep_propagates_da_not_dz(args: Args) -> dict:
+    return deep_backward_with(args, propagate_dZ=False)
+
+
+MISTAKES = (
+    Mistake(
+        "deep_forward_skips_last_layer",
+        "deep_forward",
+        "the loop over layers stops one layer early",
+        "Layers are numbered 1 to L and every one of them is applied: check the end of the "
+        "range in the loop.",
+        variant=deep_forward_skips_last_layer,
+    ),
+    Mistake(
+        "deep_derivative_at_activation",
+        "deep_backward",
+        "sigma' evaluated at the activation A instead of at the pre-activation Z",
+        "sigmoid_grad expects each layer's cached Z; passing A applies the sigmoid twice. "
+        "Either call it on Z or use the activation-form shortcut directly on A.",
+        variant=deep_derivative_at_activation,
+    ),
+    Mistake(
+        "deep_sigmoid_not_derivative",
+        "deep_backward",
+        "the sigmoid itself where its derivative belongs",
+        "Crossing a layer's sigmoid multiplies dL/dA by the slope sigma'(Z), not by the "
+        "activation A.",
+        variant=deep_sigmoid_not_derivative,
+    ),
+    Mistake(
+        "deep_missing_factor_two",
+        "deep_backward",
+        "the factor 2 from differentiating the square dropped",
+        "The backward pass starts at dL/dA_L, the derivative of the squared error: the "
+        "power rule brings down a factor there.",
+        variant=deep_missing_factor_two,
+    ),
+    Mistake(
+        "deep_missing_one_over_m",
+        "deep_backward",
+        "the 1/m of the mean missing from every gradient",
+        "The loss divides by the m examples; the 1/m belongs in dL/dA_L, where the backward "
+        "pass starts, and from there reaches every layer.",
+        variant=deep_missing_one_over_m,
+    ),
+    Mistake(
+        "deep_dw_uses_layer_output",
+        "deep_backward",
+        "dW_l built from the layer's own output A_l instead of its input A_{l-1}",
+        "W_l multiplies the previous layer's activation, so dW_l pairs dZ_l with the cached "
+        "input of layer l, one index lower.",
+        variant=deep_dw_uses_layer_output,
+    ),
+    Mistake(
+        "deep_propagates_da_not_dz",
+        "deep_backward",
+        "dA, not dZ, carried back to the previous layer",
+        "The gradient sent back through W_l to layer l-1 must already have crossed layer "
+        "l's sigmoid: propagate the gradient after the sigmoid step, not the one before it.",
+        variant=deep_propagates_da_not_dz,
+    ),
+)
+
+
 EXERCISE = Exercise(
     number=9,
     name="deep_network",
@@ -62,4 +196,5 @@ EXERCISE = Exercise(
         ),
     ),
     generate=generate,
+    mistakes=MISTAKES,
 )

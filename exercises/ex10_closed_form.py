@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import reference as ref
 from exercises.sampling import spread
-from exercises.spec import Exercise, FunctionSpec, Instance
+from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake
 
 MAX_CONDITION = (
     1e6  # of X_D^T X_D: keeps every correct solver (solve, inv, lstsq, pinv) within 1e-9
@@ -48,6 +49,116 @@ def generate(rng: np.random.Generator) -> list[Instance]:
     return instances
 
 
+# ------------------------------------------------------------------ known mistakes
+
+
+def ascending_powers(args: Args) -> np.ndarray:
+    return np.vander(np.asarray(args["x"], dtype=np.float64), args["degree"] + 1, increasing=True)
+
+
+def poly_vander_n_is_degree(args: Args) -> np.ndarray:
+    return np.vander(np.asarray(args["x"], dtype=np.float64), args["degree"])
+
+
+def poly_missing_constant(args: Args) -> np.ndarray:
+    return ref.polynomial_design_matrix(args["x"], args["degree"])[:, :-1]
+
+
+def ones_column(X: np.ndarray) -> np.ndarray:
+    return np.ones((X.shape[0], 1))
+
+
+def features_not_reversed(args: Args) -> np.ndarray:
+    X = np.asarray(args["X"], dtype=np.float64)
+    return np.hstack([X, ones_column(X)])
+
+
+def constant_column_first(args: Args) -> np.ndarray:
+    X = np.asarray(args["X"], dtype=np.float64)
+    return np.hstack([ones_column(X), X[:, ::-1]])
+
+
+def constant_first_features_in_order(args: Args) -> np.ndarray:
+    X = np.asarray(args["X"], dtype=np.float64)
+    return np.hstack([ones_column(X), X])
+
+
+def normal_equation_missing_gram_inverse(args: Args) -> np.ndarray:
+    return args["X_D"].T @ args["y"]
+
+
+def normal_equation_elementwise_inverse(args: Args) -> np.ndarray:
+    X_D = args["X_D"]
+    return (1.0 / (X_D.T @ X_D)) @ X_D.T @ args["y"]
+
+
+MISTAKES = (
+    Mistake(
+        "ascending_powers",
+        "polynomial_design_matrix",
+        "columns in ascending powers (1, x, ..., x**degree) instead of descending",
+        "The lecture's design matrix starts with the highest power and ends with the "
+        "constant column; check the column order (np.vander's increasing flag).",
+        variant=ascending_powers,
+    ),
+    Mistake(
+        "poly_vander_n_is_degree",
+        "polynomial_design_matrix",
+        "one column short: degree columns instead of degree + 1",
+        "A polynomial of degree d has d + 1 coefficients, powers d down to 0; np.vander's "
+        "second argument is the number of columns, not the degree.",
+        variant=poly_vander_n_is_degree,
+    ),
+    Mistake(
+        "poly_missing_constant",
+        "polynomial_design_matrix",
+        "the constant column x**0 left out",
+        "The powers run down to 0 inclusive: the last column is the constant one, which "
+        "multiplies the intercept.",
+        variant=poly_missing_constant,
+    ),
+    Mistake(
+        "features_not_reversed",
+        "multivariate_design_matrix",
+        "features kept in their original order instead of reversed",
+        "The lecture's design matrix lists the features from the last to the first, then "
+        "the constant column; reverse the feature columns.",
+        variant=features_not_reversed,
+    ),
+    Mistake(
+        "constant_column_first",
+        "multivariate_design_matrix",
+        "the constant column placed first instead of last",
+        "The features come first, in reverse order, and the column of ones comes last.",
+        variant=constant_column_first,
+    ),
+    Mistake(
+        "constant_first_features_in_order",
+        "multivariate_design_matrix",
+        "the textbook layout (ones, x_1, ..., x_d) instead of the lecture's",
+        "This course uses the lecture's layout: the features from x_d down to x_1, then the "
+        "column of ones at the end.",
+        variant=constant_first_features_in_order,
+    ),
+    Mistake(
+        "normal_equation_missing_gram_inverse",
+        "normal_equation",
+        "X_D^T y returned without the inverse of X_D^T X_D",
+        "Setting the gradient of the squared error to zero gives a linear system in theta: "
+        "X_D^T y is only its right-hand side, still to be solved with X_D^T X_D.",
+        variant=normal_equation_missing_gram_inverse,
+    ),
+    Mistake(
+        "normal_equation_elementwise_inverse",
+        "normal_equation",
+        "an entry-wise reciprocal of X_D^T X_D instead of its matrix inverse",
+        "The inverse in the normal equation is a matrix inverse (or better, a linear solve); "
+        "taking 1/x of every entry is something else.",
+        variant=normal_equation_elementwise_inverse,
+    ),
+)
+
+
 EXERCISE = Exercise(
     number=10,
     name="closed_form",
@@ -65,4 +176,5 @@ EXERCISE = Exercise(
         FunctionSpec("normal_equation", ("X_D", "y"), "theta (p,)", points=2),
     ),
     generate=generate,
+    mistakes=MISTAKES,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ ERROR_CODES = {
     "output": "exception",
     "bad_reply": "wrong_type",
 }
-# When instances fail for different reasons, the function's diagnosis is the most telling.
+# Tie-break between diagnoses that are equally common across a function's failed instances.
 PRIORITY = [
     "missing",
     "not_callable",
@@ -351,6 +352,15 @@ def undefined_result(spec: FunctionSpec, status: str | None, load: LoadResult) -
     )
 
 
+def most_telling(failures: list[InstanceVerdict]) -> InstanceVerdict:
+    """The failure whose diagnosis is the most common one, the most specific among equals."""
+    codes = Counter(v.finding.diagnosis.code for v in failures)
+    return min(
+        failures,
+        key=lambda v: (-codes[v.finding.diagnosis.code], PRIORITY.index(v.finding.diagnosis.code)),
+    )
+
+
 def summarise(spec: FunctionSpec, verdicts: list[InstanceVerdict]) -> CheckResult:
     """All or nothing: a function earns its points only when it passes on every instance.
 
@@ -371,7 +381,7 @@ def summarise(spec: FunctionSpec, verdicts: list[InstanceVerdict]) -> CheckResul
             instances_total=total,
             stdout=stdout,
         )
-    main = min(failures, key=lambda v: PRIORITY.index(v.finding.diagnosis.code))
+    main = most_telling(failures)
     message = f"{main.finding.explanation} (on instance {main.instance.label}; "
     message += f"wrong on {len(failures)} of {total} instances)"
     return CheckResult(

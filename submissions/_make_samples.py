@@ -507,7 +507,7 @@ SAMPLES: list[Sample] = [
     Sample(
         "bug_chain_backward_db",
         "chain_backward uses du/db = b instead of c, so dj/db comes out as 3*b.",
-        {"chain_backward": "wrong_values"},
+        {"chain_backward": "known_mistake"},
         "correct.py",
         [("    dj_db = dj_du * c\n", "    dj_db = dj_du * b\n")],
     ),
@@ -550,7 +550,7 @@ SAMPLES: list[Sample] = [
     Sample(
         "bug_mse_loss_sum",
         "mse_loss sums the squared errors and forgets to divide by m.",
-        {"mse_loss": "scaled"},
+        {"mse_loss": "known_mistake"},
         "correct.py",
         [
             (
@@ -566,7 +566,7 @@ SAMPLES: list[Sample] = [
         "bug_univariate_backward_no_factor_2",
         "univariate_backward drops the 2 from the derivative of the square, so both "
         "gradients are half the true ones.",
-        {"univariate_backward": "scaled"},
+        {"univariate_backward": "known_mistake"},
         "correct.py",
         [("    dy_hat = 2.0 / m * (w * x + b - y)\n", "    dy_hat = (w * x + b - y) / m\n")],
     ),
@@ -588,7 +588,7 @@ SAMPLES: list[Sample] = [
     Sample(
         "bug_multivariate_backward_no_mean",
         "multivariate_backward forgets the 1/m of the mean, so dw and db are m times too large.",
-        {"multivariate_backward": "scaled"},
+        {"multivariate_backward": "known_mistake"},
         "correct.py",
         [
             (
@@ -668,7 +668,7 @@ SAMPLES: list[Sample] = [
         "bug_logistic_backward_sign",
         "logistic_backward uses y - y_hat instead of y_hat - y, so both gradients have the "
         "wrong sign.",
-        {"logistic_backward": "sign"},
+        {"logistic_backward": "known_mistake"},
         "correct.py",
         [("    dz = (y_hat - y) / m\n", "    dz = (y - y_hat) / m\n")],
     ),
@@ -852,7 +852,7 @@ SAMPLES: list[Sample] = [
     Sample(
         "bug_rmsprop_no_sqrt",
         "rmsprop_step divides by s + eps instead of sqrt(s) + eps.",
-        {"rmsprop_step": "wrong_values"},
+        {"rmsprop_step": "known_mistake"},
         "correct.py",
         [
             (
