@@ -123,6 +123,8 @@ def compare_sequence(
 def compare_scalar(
     expected: Any, got: Any, rtol: float, atol: float, where: str
 ) -> Mismatch | None:
+    if isinstance(got, np.ndarray) and got.dtype.kind in NUMERIC_KINDS and got.size > 1:
+        return Mismatch("shape", where, f"expected a single number, got {describe(got)}")
     if not is_number(got):
         return Mismatch("wrong_type", where, f"expected a number, got {describe(got)}")
     return compare_values(

@@ -107,5 +107,6 @@ def test_messages_never_print_the_expected_array():
 def test_scalar_outputs_accept_any_size_one_form():
     for got in (2.5, np.float64(2.5), np.array(2.5), np.array([2.5]), np.array([[2.5]])):
         assert compare(2.5, got, 1e-6, 1e-9) is None
-    assert compare(2.5, np.array([2.5, 2.5]), 1e-6, 1e-9).code == "wrong_type"
+    assert compare(2.5, np.array([2.5, 2.5]), 1e-6, 1e-9).code == "shape"
+    assert compare(2.5, "2.5", 1e-6, 1e-9).code == "wrong_type"
     assert compare(np.array(0.5), np.float64(0.5), 1e-6, 1e-9) is None
