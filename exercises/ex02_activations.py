@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SHAPES = [(3, 4), (1, 1), (5,), (2, 3, 2), (1, 6)]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.ex03_univariate_regression import MSE_LOSS, MSE_MISTAKES
 from exercises.sampling import positional_pairs, scalar, spread
 from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.sampling import dict_pairs, scalar, spread
 from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.ex05_two_layer_linear import TWO_LAYER_SIZES, mse_of_forward, two_layer_params
 from exercises.sampling import dict_pairs, spread
 from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.ex05_two_layer_linear import TWO_LAYER_SIZES, two_layer_params
 from exercises.ex07_logistic_regression import bce_of_forward
 from exercises.sampling import binary_targets, dict_pairs, spread

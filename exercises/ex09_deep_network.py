@@ -4,10 +4,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.sampling import dict_pairs, spread
 from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
-from reference.networks import layer_count
 
 # Layer widths n_0 (features), n_1, ..., n_L, and m.
 ARCHITECTURES = [
@@ -64,7 +63,7 @@ def deep_backward_with(
     dA instead of dZ back to the previous layer.
     """
     X, Y, params = args["X"], args["Y"], args["params"]
-    depth = layer_count(params)
+    depth = ref.networks.layer_count(params)
     activations, pre_activations = [X], [None]
     for layer in range(1, depth + 1):
         pre_activations.append(params[f"W{layer}"] @ activations[-1] + params[f"b{layer}"])
@@ -81,7 +80,7 @@ def deep_backward_with(
 
 def deep_forward_skips_last_layer(args: Args) -> np.ndarray:
     params, A = args["params"], args["X"]
-    for layer in range(1, layer_count(params)):
+    for layer in range(1, ref.networks.layer_count(params)):
         A = ref.sigmoid(params[f"W{layer}"] @ A + params[f"b{layer}"])
     return A
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-import reference as ref
+from exercises.answer_key import ref
 from exercises.sampling import spread
 from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake, RngSeed
 

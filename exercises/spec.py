@@ -40,12 +40,15 @@ class Instance:
     """One problem instance: named inputs shared by every function of the exercise.
 
     `gradient_check` is False for instances chosen to probe values only (exact zeros of
-    ReLU, |z| = 1000), where finite differences would raise false alarms.
+    ReLU, |z| = 1000), where finite differences would raise false alarms. `expected` holds
+    published outputs per function (a student kit's public instances); otherwise the
+    answer key computes them.
     """
 
     label: str
     args: Args
     gradient_check: bool = True
+    expected: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

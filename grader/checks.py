@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-import reference
 from exercises import Exercise, FunctionSpec, Instance
 from exercises import RngSeed as InstanceRng
+from exercises.answer_key import ref
 from grader import gradcheck
 from grader.compare import Mismatch, compare, describe
 from grader.feedback import Finding, diagnose
@@ -77,7 +77,9 @@ def to_reference(value: Any) -> Any:
 
 
 def expected_output(spec: FunctionSpec, instance: Instance) -> Any:
-    function = getattr(reference, spec.name)
+    if instance.expected is not None:
+        return copy.deepcopy(instance.expected[spec.name])
+    function = getattr(ref, spec.name)
     return function(*(to_reference(instance.args[p]) for p in spec.params))
 
 
@@ -160,7 +162,7 @@ def mutation_finding(names: list[str]) -> Finding:
 def gradient_finding(context: FunctionContext, instance: Instance, got: Any) -> Finding | None:
     """Check a passing gradient against finite differences of the reference loss, too."""
     gradient = context.spec.gradient
-    if gradient is None or not instance.gradient_check:
+    if gradient is None or not instance.gradient_check or instance.expected is not None:
         return None
     pairs = gradient.pairs(instance.args)
     directions = gradcheck.directions_for(instance.args, pairs, context.rng)
@@ -295,7 +297,7 @@ def own_loss(gradient, outcome: CallOutcome, point: dict) -> float | None:
         return None
     try:
         value = float(gradient.loss_of_forward(outcome.value, point))
-    except (TypeError, ValueError, KeyError, IndexError):
+    except (TypeError, ValueError, KeyError, IndexError, ImportError):
         return None
     return value if math.isfinite(value) else None
 

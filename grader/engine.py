@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import exercises as catalogue
-from exercises import Exercise, derive_seed
+from exercises import Exercise, Instance, derive_seed
 from exercises.spec import exercise_seed_sequence
 from grader import __version__
 from grader.checks import FunctionContext, check_function
@@ -33,6 +33,8 @@ class GradeOptions:
     seed: int | None = None
     course_salt: str = ""
     limits: Limits = field(default_factory=Limits)
+    published: dict[str, list[Instance]] | None = None
+    """Public instances with expected outputs (a student kit): used instead of the answer key."""
 
     def run_seed(self) -> int:
         if self.seed is not None:
@@ -48,7 +50,13 @@ def grade(path: Path | str, options: GradeOptions | None = None) -> Report:
     with Sandbox(source, options.limits) as box:
         load = box.start()
         chosen, selection = choose_exercises(options.exercises, load, source.problems)
-        results = [grade_exercise(box, load, exercise, seed) for exercise in chosen]
+        if options.published is not None:
+            chosen = [e for e in chosen if e.name in options.published]
+            selection += "; instances and expected outputs from a public instance file"
+        results = [
+            grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed)
+            for exercise in chosen
+        ]
         isolation = box.mode
     report = Report(
         grader_version=__version__,
@@ -60,7 +68,7 @@ def grade(path: Path | str, options: GradeOptions | None = None) -> Report:
         isolation=isolation,
         selection=selection,
         errors=load_errors(source, load),
-        notes=list(getattr(source, "notes", ())),
+        notes=list(source.notes),
         output=(load.stdout + load.stderr)[:MAX_OUTPUT_SHOWN],
         exercises=results,
     )
@@ -100,8 +108,15 @@ def own_functions(exercise: Exercise) -> set[str]:
     return set(exercise.function_names) - shared
 
 
-def grade_exercise(box: Sandbox, load: LoadResult, exercise: Exercise, seed: int) -> ExerciseResult:
-    instances = exercise.instances(seed)
+def instances_for(exercise: Exercise, seed: int, options: GradeOptions) -> list[Instance]:
+    if options.published is not None:
+        return options.published[exercise.name]
+    return exercise.instances(seed)
+
+
+def grade_exercise(
+    box: Sandbox, load: LoadResult, exercise: Exercise, instances: list[Instance], seed: int
+) -> ExerciseResult:
     checks: list[CheckResult] = []
     for index, spec in enumerate(exercise.functions):
         entropy = exercise_seed_sequence(seed, exercise.name).spawn(len(exercise.functions))[index]

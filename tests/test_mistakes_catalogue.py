@@ -502,9 +502,10 @@ def test_there_are_samples_with_known_mistakes():
 @pytest.mark.parametrize(
     ("sample", "function"), KNOWN_MISTAKE_SAMPLES, ids=[s for s, _ in KNOWN_MISTAKE_SAMPLES]
 )
-def test_each_known_mistake_sample_is_recognised_by_one_catalogued_mistake(sample, function):
-    """Wherever the sample is wrong, exactly one catalogued mistake of the function matches it,
-    and it is the same mistake on every such instance."""
+def test_each_known_mistake_sample_is_recognised_by_its_catalogued_mistake(sample, function):
+    """Wherever the sample is wrong, a catalogued mistake of the function matches it, and the
+    first one in catalogue order (the one the grader names) is the same on every instance.
+    Two mistakes may coincide on an edge instance (m/n and m when n = 1)."""
     namespace = load_sample(sample_path(sample))
     exercise = exercise_of(function)
     spec = exercise.function(function)
@@ -515,8 +516,8 @@ def test_each_known_mistake_sample_is_recognised_by_one_catalogued_mistake(sampl
         if not is_wrong(spec, instance.args, output):
             continue
         hits = [k.code for k in candidates if recognised(k, spec, instance.args, output)]
-        assert len(hits) == 1, (sample, instance.label, hits)
-        named.update(hits)
+        assert hits, (sample, instance.label)
+        named.add(hits[0])
     assert len(named) == 1, (sample, named)
 
 
