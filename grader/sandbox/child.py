@@ -51,6 +51,7 @@ MAX_MESSAGE_CHARS = 2000
 MAX_TRACEBACK_CHARS = 8000
 MAX_NAMES = 5000
 MAX_CHUNK_ERRORS = 200
+MAX_ITEMS = 200_000  # Python values (not array elements) in one reply
 
 
 class SetupError(Exception):
@@ -614,11 +615,16 @@ class Runner:
     def _encode_result(
         self, name: str, value: Any, args: Any
     ) -> tuple[dict[str, Any], list[memoryview]]:
-        enc = wire.Encoder(strict=False, max_bytes=self.max_reply - 65536)
+        # Python-level items are slow to encode (arrays are not): cap them well below what a
+        # plain-data answer needs, so that encoding cannot eat the call's time limit.
+        enc = wire.Encoder(strict=False, max_bytes=self.max_reply - 65536, max_items=MAX_ITEMS)
         try:
             out: dict[str, Any] = {"value": enc.encode(value)}
             out["args_after"] = enc.encode(tuple(args)) if args is not None else None
         except wire.TooLarge as exc:
+            if enc.items > MAX_ITEMS:
+                msg = f"{name} returned more than {MAX_ITEMS} Python values (use an ndarray)"
+                return _error("bad_reply", msg), []
             mb = exc.nbytes / 2**20
             limit = self.max_reply / 2**20
             msg = (

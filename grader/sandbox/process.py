@@ -426,6 +426,8 @@ class ChildProcess:
             return
         self.killed_by_us = True
         if self.spec.mode == "strong":
+            if self.init_pid is None:
+                self.locate_init()
             kill_namespace(self.proc, self.init_pid)
         else:
             kill_tree(self.proc.pid)

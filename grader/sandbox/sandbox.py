@@ -487,9 +487,9 @@ def _too_much_batch(name: str, limits: Limits) -> CallError:
     return CallError("bad_reply", f"{name}: the replies of this batch exceeded {mb:g} MB")
 
 
-def _death_kind(event: Died, child: ChildProcess | None) -> str:
-    """ "memory" when the death looks like an out-of-memory, else "crashed"."""
-    tail = child.capture.text(2)[-2000:] if child is not None else ""
+def _death_kind(capture: Capture) -> str:
+    """Whether a death looks like running out of memory (from what was printed last)."""
+    tail = capture.text(2)[-2000:]
     if "MemoryError" in tail or "Cannot allocate memory" in tail or "bad_alloc" in tail:
         return "memory"
     return "crashed"

@@ -96,7 +96,7 @@ class WireLimits:
     """Bounds the decoder enforces on every frame it reads."""
 
     max_frame_bytes: int = 64 * 2**20
-    max_header_bytes: int = 16 * 2**20
+    max_header_bytes: int = 8 * 2**20
     max_depth: int = 32
     max_items: int = 1_000_000
     max_ndim: int = 32
