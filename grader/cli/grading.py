@@ -9,6 +9,8 @@ import click
 
 from grader.cli.options import SUBMISSION, grading_options, make_options
 from grader.engine import grade
+from grader.renderers import VISIBILITIES, gradescope_json, junit_xml
+from grader.report import Report
 from grader.terminal import print_report
 
 
@@ -36,12 +38,41 @@ def check(path: Path, **options) -> None:
     help="Write the JSON report here ('-' for standard output).",
 )
 @click.option(
+    "--gradescope",
+    "gradescope_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write Gradescope's results.json here.",
+)
+@click.option(
+    "--gradescope-visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When students see the Gradescope results.",
+)
+@click.option(
+    "--junit",
+    "junit_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a JUnit XML report here (what CI systems display).",
+)
+@click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     default=None,
     help="Exit 1 when the score is below this percentage.",
 )
-def grade_command(path: Path, json_out: Path | None, fail_under: float | None, **options) -> None:
+def grade_command(
+    path: Path,
+    json_out: Path | None,
+    gradescope_out: Path | None,
+    gradescope_visibility: str,
+    junit_out: Path | None,
+    fail_under: float | None,
+    **options,
+) -> None:
     """Grade a submission and write the report (for TAs and CI).
 
     Exit code 0 when graded, 1 when below --fail-under, 2 on usage errors.
@@ -55,10 +86,26 @@ def grade_command(path: Path, json_out: Path | None, fail_under: float | None, *
     if to_stdout:
         click.echo(report.to_json(), nl=False)
     elif json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(report.to_json())
-    if fail_under is not None and report.percent < fail_under:
+        write(json_out, report.to_json())
+    if gradescope_out is not None:
+        write(gradescope_out, gradescope_json(report, visibility=gradescope_visibility))
+    if junit_out is not None:
+        write(junit_out, junit_xml(report))
+    if fail_under is not None and below(report, fail_under):
         sys.exit(1)
+
+
+def below(report: Report, fail_under: float) -> bool:
+    """The score is under `fail_under` percent (a rounding hair under counts as equal)."""
+    return report.percent < fail_under - 1e-9
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
 
 
 COMMANDS = (check, grade_command)
