@@ -43,9 +43,20 @@ class GradeOptions:
 
 
 def grade(path: Path | str, options: GradeOptions | None = None) -> Report:
-    options = options or GradeOptions()
+    """Grade the submission at `path` (.py, .ipynb or a folder)."""
     started = time.perf_counter()
-    source = load_submission(Path(path))
+    return grade_source(load_submission(Path(path)), options, str(path), started)
+
+
+def grade_source(
+    source: LoadedSource,
+    options: GradeOptions | None = None,
+    submission: str = "<source>",
+    started: float | None = None,
+) -> Report:
+    """Grade code already loaded (a notebook's live functions, a file on disk)."""
+    started = time.perf_counter() if started is None else started
+    options = options or GradeOptions()
     seed = options.run_seed()
     with Sandbox(source, options.limits) as box:
         load = box.start()
@@ -60,7 +71,7 @@ def grade(path: Path | str, options: GradeOptions | None = None) -> Report:
         isolation = box.mode
     report = Report(
         grader_version=__version__,
-        submission=str(path),
+        submission=submission,
         student_id=options.student_id,
         seed=seed,
         score=round(sum(r.score for r in results), 4),
