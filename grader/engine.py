@@ -63,7 +63,8 @@ def grade_source(
         chosen, selection = choose_exercises(options.exercises, load, source.problems)
         if options.published is not None:
             chosen = [e for e in chosen if e.name in options.published]
-            selection += "; instances and expected outputs from a public instance file"
+            selection = "exercises of the public instance file (expected outputs published there): "
+            selection += ", ".join(e.name for e in chosen)
         results = [
             grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed)
             for exercise in chosen

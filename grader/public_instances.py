@@ -98,7 +98,7 @@ def write_instances(path: Path, exercises: Sequence[Exercise], seed: int) -> Non
             for exercise in exercises
         },
     }
-    path.write_text(json.dumps(body, indent=1) + "\n")
+    path.write_text(json.dumps(body, separators=(",", ":")) + "\n")
 
 
 def read_instances(path: Path) -> dict[str, list[Instance]]:

@@ -1,4 +1,4 @@
-"""Commands that write course material from the declarations: starter."""
+"""Commands that write course material from the declarations: starter, kit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 import exercises as catalogue
 from grader.cli.options import validate_exercises
+from grader.kit import PUBLIC_SEED, write_kit
 from grader.starter import FORMATS, write_starter
 
 
@@ -42,4 +43,32 @@ def starter(exercise_names: tuple[str, ...], output: Path | None, force: bool) -
     click.echo(f"wrote {path}: {len(names)} exercise(s), {points:g} points")
 
 
-COMMANDS = (starter,)
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--exercise",
+    "-e",
+    "exercise_names",
+    multiple=True,
+    callback=validate_exercises,
+    help="Put this exercise in the kit (repeatable). Default: every exercise.",
+)
+@click.option(
+    "--seed", type=int, default=PUBLIC_SEED, show_default=True, help="Seed of the public instances."
+)
+@click.option("--force", "-f", is_flag=True, help="Replace files that exist.")
+def kit(directory: Path, exercise_names: tuple[str, ...], seed: int, force: bool) -> None:
+    """Write a student kit to DIRECTORY: starter notebooks and public instances.
+
+    Students grade themselves with `grader check NOTEBOOK --instances
+    DIRECTORY/public_instances.json`, without the answer key.
+    """
+    chosen = [catalogue.get(n) for n in dict.fromkeys(exercise_names)] or list(catalogue.EXERCISES)
+    try:
+        written = write_kit(directory, chosen, seed, overwrite=force)
+    except FileExistsError as error:
+        raise click.ClickException(f"{error}; use --force to replace it") from None
+    click.echo(f"wrote {len(written)} files to {directory}")
+
+
+COMMANDS = (starter, kit)

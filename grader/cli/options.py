@@ -8,6 +8,7 @@ import click
 
 import exercises as catalogue
 from grader.engine import GradeOptions
+from grader.public_instances import InstanceFileError, read_instances
 from grader.sandbox import Limits
 
 SUBMISSION = click.argument("path", type=click.Path(exists=True, path_type=Path))
@@ -57,6 +58,12 @@ def grading_options(function):
             help="Seconds one whole submission may take.",
         ),
         click.option(
+            "--instances",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="Grade against a public instance file (a student kit) instead of the answer key.",
+        ),
+        click.option(
             "--memory-mb",
             type=int,
             default=Limits.memory_mb,
@@ -70,9 +77,20 @@ def grading_options(function):
 
 
 def make_options(
-    exercises, seed, student_id, salt, call_timeout, budget, memory_mb
+    exercises, seed, student_id, salt, call_timeout, budget, memory_mb, instances=None
 ) -> GradeOptions:
     limits = Limits(call_seconds=call_timeout, submission_seconds=budget, memory_mb=memory_mb)
+    published = None
+    if instances is not None:
+        try:
+            published = read_instances(instances)
+        except InstanceFileError as error:
+            raise click.BadParameter(str(error), param_hint="--instances") from None
     return GradeOptions(
-        exercises=exercises, student_id=student_id, seed=seed, course_salt=salt, limits=limits
+        exercises=exercises,
+        student_id=student_id,
+        seed=seed,
+        course_salt=salt,
+        limits=limits,
+        published=published,
     )
