@@ -3,22 +3,9 @@ from __future__ import annotations
 import numpy as np
 
 from exercises.answer_key import ref
-from exercises.ex05_two_layer_linear import TWO_LAYER_SIZES, mse_of_forward, two_layer_params
-from exercises.sampling import dict_pairs, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
-
-
-def generate(rng: np.random.Generator) -> list[Instance]:
-    instances = []
-    for n, k, m in TWO_LAYER_SIZES:
-        args = {
-            "X": spread(rng, (n, m)),
-            "y": spread(rng, (1, m)),
-            "params": two_layer_params(rng, n, k, False),
-        }
-        instances.append(Instance(f"n={n}, k={k}, m={m}", args))
-    return instances
-
+from exercises.ex05_two_layer_linear import generate, mse_of_forward
+from exercises.sampling import dict_pairs
+from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Mistake
 
 # ------------------------------------------------------------------ known mistakes
 
@@ -148,6 +135,6 @@ EXERCISE = Exercise(
             ),
         ),
     ),
-    generate=generate,
+    generate=generate,  # the same instances as the linear network: only the activation differs
     mistakes=MISTAKES,
 )
