@@ -60,11 +60,9 @@ def grade_source(
     seed = options.run_seed()
     with Sandbox(source, options.limits) as box:
         load = box.start()
-        chosen, selection = choose_exercises(options.exercises, load, source.problems)
-        if options.published is not None:
-            chosen = [e for e in chosen if e.name in options.published]
-            selection = "exercises of the public instance file (expected outputs published there): "
-            selection += ", ".join(e.name for e in chosen)
+        chosen, selection = choose_exercises(
+            options.exercises, load, source.problems, options.published
+        )
         results = [
             grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed)
             for exercise in chosen
@@ -89,24 +87,31 @@ def grade_source(
 
 
 def choose_exercises(
-    requested: Sequence[str], load: LoadResult, problems: Sequence[str] = ()
+    requested: Sequence[str],
+    load: LoadResult,
+    problems: Sequence[str] = (),
+    published: dict[str, list[Instance]] | None = None,
 ) -> tuple[list[Exercise], str]:
-    """The requested exercises, else those attempted; all of them when some code could not run."""
+    """The requested exercises, else those attempted; all of them when some code could not run.
+
+    With a public instance file, only the exercises it publishes.
+    """
+    everything = [e for e in catalogue.EXERCISES if published is None or e.name in published]
     if requested:
-        chosen = [catalogue.get(name) for name in requested]
-        return chosen, "exercises requested: " + ", ".join(e.name for e in chosen)
-    everything = list(catalogue.EXERCISES)
-    if load.chunk_errors or load.error or problems:
-        return (
-            everything,
-            "graded every exercise: errors stopped part of the submission from running",
-        )
-    attempted = [e for e in everything if own_functions(e) & load.names.keys()]
-    if not attempted:
-        return everything, "no exercise function found: graded every exercise"
-    return attempted, "graded the exercises whose functions the submission defines: " + ", ".join(
-        e.name for e in attempted
-    )
+        chosen = [e for e in everything if e.name in requested]
+        reason = "exercises requested"
+    elif load.chunk_errors or load.error or problems:
+        chosen = everything
+        reason = "graded every exercise, since errors stopped part of the submission from running"
+    else:
+        chosen = [e for e in everything if own_functions(e) & load.names.keys()] or everything
+        reason = "graded the exercises whose functions the submission defines"
+        if chosen is everything:
+            reason = "no exercise function found: graded every exercise"
+    selection = f"{reason}: {', '.join(e.name for e in chosen)}"
+    if published is not None:
+        selection += "; instances and expected outputs from a public instance file"
+    return chosen, selection
 
 
 def own_functions(exercise: Exercise) -> set[str]:

@@ -8,7 +8,13 @@ from __future__ import annotations
 import click
 
 from grader import __version__
-from grader.cli import catalogue_commands, grading
+from grader.cli import (
+    authoring_commands,
+    batch_commands,
+    catalogue_commands,
+    gradescope_commands,
+    grading,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,5 +23,11 @@ def main() -> None:
     """Autograder for gradient-descent and backpropagation exercises."""
 
 
-for command in (*grading.COMMANDS, *catalogue_commands.COMMANDS):
+for command in (
+    *grading.COMMANDS,
+    *catalogue_commands.COMMANDS,
+    *gradescope_commands.COMMANDS,
+    *batch_commands.COMMANDS,
+    *authoring_commands.COMMANDS,
+):
     main.add_command(command)

@@ -1,0 +1,188 @@
+"""`grader batch` (a folder of submissions) and `grader gradebook export|show`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from grader.batch import BatchOptions, WorkerStartError, grade_batch
+from grader.cli.options import validate_exercises
+from grader.gradebook import Gradebook, GradebookError, export_csv, resolve_assignment
+from grader.sandbox import Limits
+from grader.summary import BatchProgress, print_batch_summary, print_history
+
+
+@click.command()
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR"
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for reports/<student>.json, gradebook.csv and (by default) the gradebook.",
+)
+@click.option(
+    "--exercise",
+    "-e",
+    "exercises",
+    multiple=True,
+    callback=validate_exercises,
+    help="Grade only this exercise (repeatable). Default: those each submission attempts.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: one per core; 1: one at a time; 0: in this process).",
+)
+@click.option("--regrade", is_flag=True, help="Grade every submission, even unchanged ones.")
+@click.option(
+    "--assignment",
+    default=None,
+    help="The assignment's name in the gradebook (default: the name of DIR).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The SQLite gradebook (default: OUT/gradebook.sqlite).",
+)
+@click.option("--salt", default="", envvar="GRADER_COURSE_SALT", help="Course salt for seeds.")
+@click.option(
+    "--call-timeout",
+    type=float,
+    default=Limits.call_seconds,
+    show_default=True,
+    help="Seconds one call of a student function may take.",
+)
+@click.option(
+    "--budget",
+    type=float,
+    default=Limits.submission_seconds,
+    show_default=True,
+    help="Seconds one whole submission may take.",
+)
+@click.option(
+    "--memory-mb",
+    type=int,
+    default=Limits.memory_mb,
+    show_default=True,
+    help="Memory limit of the student's process.",
+)
+def batch(
+    directory: Path,
+    out: Path,
+    exercises: tuple[str, ...],
+    workers: int | None,
+    regrade: bool,
+    assignment: str | None,
+    db_path: Path | None,
+    salt: str,
+    call_timeout: float,
+    budget: float,
+    memory_mb: int,
+) -> None:
+    """Grade every submission in DIR (a .py, a notebook or a folder per student).
+
+    Writes OUT/reports/<student>.json, OUT/gradebook.csv and the gradebook; a rerun grades
+    only what changed. Exit code 0 when the batch completed, 130 when interrupted (what was
+    graded is kept: rerun to finish).
+    """
+    try:
+        limits = Limits(call_seconds=call_timeout, submission_seconds=budget, memory_mb=memory_mb)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = BatchOptions(
+        exercises=exercises,
+        workers=workers,
+        regrade=regrade,
+        course_salt=salt,
+        limits=limits,
+        assignment=assignment,
+        db_path=db_path,
+    )
+    stderr = Console(stderr=True)
+    try:
+        if stderr.is_terminal:
+            with BatchProgress(stderr) as progress:
+                result = grade_batch(directory, out, options, progress)
+        else:
+            result = grade_batch(directory, out, options)
+    except KeyboardInterrupt:
+        click.echo("interrupted: what was graded is in the gradebook; rerun to finish", err=True)
+        sys.exit(130)
+    except (GradebookError, WorkerStartError) as exc:
+        raise click.ClickException(str(exc)) from None
+    print_batch_summary(result)
+
+
+@click.group()
+def gradebook() -> None:
+    """Read the SQLite gradebook that `grader batch` writes."""
+
+
+DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The gradebook (OUT/gradebook.sqlite of a batch).",
+)
+ASSIGNMENT_OPTION = click.option(
+    "--assignment", default=None, help="Which assignment (needed when the gradebook holds several)."
+)
+
+
+@gradebook.command("export")
+@DB_OPTION
+@ASSIGNMENT_OPTION
+@click.option(
+    "--csv",
+    "csv_out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV here ('-' for standard output).",
+)
+def export_command(db_path: Path, assignment: str | None, csv_out: Path) -> None:
+    """Write the latest grade of every student as CSV: student, total, max, per exercise."""
+    try:
+        with Gradebook(db_path, create=False) as book:
+            assignment, text = export_csv(book, assignment)
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from None
+    if str(csv_out) == "-":
+        click.echo(text, nl=False)
+        return
+    csv_out.parent.mkdir(parents=True, exist_ok=True)
+    csv_out.write_text(text, newline="")
+    rows = text.count("\n") - 1
+    click.echo(f"{assignment}: {rows} students written to {csv_out}", err=True)
+
+
+@gradebook.command("show")
+@click.argument("student")
+@DB_OPTION
+@ASSIGNMENT_OPTION
+def show_command(student: str, db_path: Path, assignment: str | None) -> None:
+    """Show every grading run of STUDENT and the per-function results of the latest one."""
+    try:
+        with Gradebook(db_path, create=False) as book:
+            if assignment is not None:
+                resolve_assignment(book, assignment)
+            runs = book.history(student, assignment)
+    except GradebookError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not runs:
+        where = f" for {assignment}" if assignment else ""
+        raise click.ClickException(f"no runs of {student}{where} in {db_path}")
+    print_history(student, runs)
+
+
+COMMANDS = (batch, gradebook)
