@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.batch import BatchOptions, grade_batch
 from grader.engine import GradeOptions, grade
 from grader.report import Report
 from grader.sandbox import Limits
@@ -122,3 +123,22 @@ def test_the_report_on_disk_is_the_graders(tmp_path):
     report = Report.model_validate_json(out.read_text())
     assert report.score == 0 and report.max_score == 4
     assert report.exercises[0].checks[0].function == "sigmoid"
+
+
+def test_a_batch_of_every_hostile_submission_gives_one_valid_report_each(tmp_path):
+    result = grade_batch(
+        HOSTILE,
+        tmp_path / "out",
+        BatchOptions(exercises=["activations"], workers=2, limits=LIMITS),
+    )
+    files = sorted(p.stem for p in HOSTILE.glob("*.py"))
+    assert sorted(o.student for o in result.outcomes) == files
+    assert all(o.status == "graded" for o in result.outcomes)
+    for outcome in result.outcomes:
+        on_disk = Report.model_validate_json(
+            (tmp_path / "out" / "reports" / f"{outcome.student}.json").read_text()
+        )
+        assert on_disk.score == (4 if outcome.student in HOSTILE_BUT_CORRECT else 3), (
+            outcome.student
+        )
+    assert detached_sleepers() == []
