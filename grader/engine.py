@@ -98,7 +98,7 @@ def choose_exercises(
     """
     everything = [e for e in catalogue.EXERCISES if published is None or e.name in published]
     if requested:
-        chosen = [e for e in everything if e.name in requested]
+        chosen = [e for e in map(catalogue.get, requested) if e in everything]
         reason = "exercises requested"
     elif load.chunk_errors or load.error or problems:
         chosen = everything
