@@ -1,33 +1,45 @@
 """The command line: one module per verb, each parsing options and calling the library.
 
-No grading logic lives here, and nothing outside this package imports click.
+No grading logic lives here, and nothing outside this package imports click. Command
+modules are imported on first use, so `grader check` does not pay for the imports of
+batch grading, Gradescope or starter notebooks.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from grader import __version__
-from grader.cli import (
-    authoring_commands,
-    batch_commands,
-    catalogue_commands,
-    gradescope_commands,
-    grading,
-)
+
+COMMAND_MODULES = {
+    "check": "grading",
+    "grade": "grading",
+    "batch": "batch_commands",
+    "gradebook": "batch_commands",
+    "gradescope": "gradescope_commands",
+    "starter": "authoring_commands",
+    "kit": "authoring_commands",
+    "list": "catalogue_commands",
+    "schema": "catalogue_commands",
+    "doctor": "catalogue_commands",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        return next(c for c in module.COMMANDS if c.name == name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Autograder for gradient-descent and backpropagation exercises."""
-
-
-for command in (
-    *grading.COMMANDS,
-    *catalogue_commands.COMMANDS,
-    *gradescope_commands.COMMANDS,
-    *batch_commands.COMMANDS,
-    *authoring_commands.COMMANDS,
-):
-    main.add_command(command)
