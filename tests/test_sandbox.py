@@ -475,3 +475,96 @@ def test_strong_mode_is_there_when_required():
         pytest.skip("GRADER_SANDBOX=strong is not set")
     info = describe_isolation()
     assert info.mode == "strong", info.reason
+
+
+# --------------------------------------------------------------------------- big arguments
+
+
+def test_unchanged_big_arguments_come_back_as_fresh_copies(monkeypatch):
+    """A big argument the function did not touch is not sent back (the child says
+    "unchanged" after comparing bytes); the parent still gets an independent copy."""
+    code = (
+        "import numpy as np\n"
+        "def keep(params, x):\n"
+        "    return float(params['W'].sum())\n"
+        "def scale(params, x):\n"
+        "    params['W'] *= 2\n"
+        "    x[0] = -1.0\n"
+        "    return None\n"
+        "def swap(params, x):\n"
+        "    params['W'] = params['W'].copy()\n"
+        "    params['extra'] = np.ones(1000)\n"
+        "    return params['W']\n"
+    )
+    params = {"W": np.arange(10_000, dtype=np.float64).reshape(100, 100), "b": np.zeros((100, 1))}
+    x = np.linspace(0, 1, 5000).astype(">f8")  # not in wire byte order: normalised
+    unchanged = []
+    handler = wire._HANDLERS["u"]
+    monkeypatch.setitem(
+        wire._HANDLERS, "u", lambda d, a, depth: unchanged.append(a) or handler(d, a, depth)
+    )
+    with Sandbox(source(code), FAST) as box:
+        kept = box.call("keep", (params, x))
+        scaled = box.call("scale", (params, x))
+        swapped = box.call("swap", (params, x))
+    assert kept.value == float(params["W"].sum())
+    # keep: W and x unchanged (b, 800 bytes, is sent in full anyway); scale: nothing;
+    # swap: x (W is a new array, already sent as the value).
+    assert sorted(map(str, unchanged)) == sorted(map(str, [[[0, "W"]], [[1]], [[1]]]))
+    after_params, after_x = kept.args_after
+    assert same(params["W"], after_params["W"]) and after_params["W"] is not params["W"]
+    assert np.array_equal(after_x, x) and after_x.dtype == np.dtype("<f8")
+    after_params["W"][0, 0] = 99.0  # writable, and not the caller's array
+    assert params["W"][0, 0] == 0.0
+    changed_params, changed_x = scaled.args_after
+    assert np.array_equal(changed_params["W"], 2 * params["W"])
+    assert changed_x[0] == -1.0 and np.array_equal(changed_x[1:], x[1:])
+    swapped_params, _ = swapped.args_after
+    assert swapped_params.keys() == {"W", "b", "extra"}
+    assert np.array_equal(swapped_params["W"], params["W"])
+    assert np.array_equal(swapped.value, params["W"])
+
+
+def test_unchanged_tags_are_accepted_only_where_they_belong():
+    sent = ({"W": np.arange(1000.0)}, [np.ones(600), "text"], 3)
+    limits = wire.WireLimits(max_frame_bytes=10_000)
+    for node in (["u", [0, "W"]], ["u", [1, 0]]):
+        with pytest.raises(WireError):
+            decode(node, b"")  # not while decoding a result
+        got = wire.decode_value(b"", node, limits, sent)
+        assert np.array_equal(got, wire.decode_value(b"", node, None, sent))
+    assert np.array_equal(wire.decode_value(b"", ["u", [0, "W"]], limits, sent), sent[0]["W"])
+    for node in (
+        ["u", [0, "X"]],  # no such key
+        ["u", [1, 5]],  # no such index
+        ["u", [1, 1]],  # not an array
+        ["u", [2]],
+        ["u", ["0"]],  # a string where an index is due
+        ["u", 0],
+        ["u", [0, "W"], 1],
+    ):
+        with pytest.raises(WireError):
+            wire.decode_value(b"", node, limits, sent)
+    # A forged reply cannot make the parent materialise more than a reply could carry.
+    many = ["l", [["u", [0, "W"]]] * 3]
+    with pytest.raises(WireError):
+        wire.decode_value(b"", many, limits, sent)
+
+
+def test_a_big_frame_is_read_straight_into_its_own_buffer():
+    body = np.arange(100_000, dtype=np.float64).tobytes()
+    data = frame({"v": ["a", "<f8", [100_000], 0, len(body)]}, body)
+    reader = wire.FrameReader(wire.WireLimits(max_frame_bytes=2**24))
+    got = list(reader.feed(data[:5000]))
+    target = reader.direct()
+    assert got == [] and target is not None and len(target) == len(data) - 5000
+    pos = 5000
+    while target is not None:
+        piece = data[pos : pos + 70_000]
+        target[: len(piece)] = piece
+        pos += len(piece)
+        got += list(reader.filled(len(piece)))
+        target = reader.direct()
+    (whole,) = got
+    assert np.array_equal(decode(whole.header["v"], whole.body), np.arange(100_000.0))
+    assert reader.pending == 0 and list(reader.feed(frame({"v": ["n"]}))) != []

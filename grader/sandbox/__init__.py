@@ -16,9 +16,12 @@ or trusted.  Usage::
   kills restart the child transparently for the next call.  See ``sandbox.Sandbox``.
 * ``describe_isolation()`` says which mode this machine gives (strong: Linux namespaces;
   fallback: rlimits and a process group) and what each does not stop.  See ``isolation``.
+* Each child is a fresh process forked from a per-process fork server that has imported
+  numpy once (``zygote``), isolated exactly as a fresh start; ``prewarm()`` starts that
+  server ahead of the first submission (e.g. in a batch worker's initializer).
 """
 
-from .isolation import IsolationInfo, IsolationWarning, describe_isolation
+from .isolation import IsolationInfo, IsolationWarning, describe_isolation, prewarm
 from .model import ERROR_KINDS, CallError, CallOutcome, ChunkError, Limits, LoadResult
 from .sandbox import Sandbox
 from .wire import Opaque, RngSeed, WireError
@@ -37,4 +40,5 @@ __all__ = [
     "Sandbox",
     "WireError",
     "describe_isolation",
+    "prewarm",
 ]

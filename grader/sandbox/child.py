@@ -4,7 +4,16 @@ This file is copied, with wire.py, into a private directory and started as
 ``python -I -S -B child.py CONFIG_JSON``; it never imports the ``grader`` package.  Order of
 events: import wire.py and numpy; isolate (strong mode: mounts, pivot_root, drop privileges;
 fallback: become a subreaper); import the rest of numpy; set rlimits; start the lifeline
-thread; say "ready"; then serve frames on the request pipe until it closes:
+thread; say "ready"; then serve frames on the request pipe until it closes.
+
+The same file is also the fork server ("zygote", ``child.py --zygote CONFIG_JSON``, see
+``zygote.py``): it imports wire.py and numpy once, never runs student code, and per request
+forks a fresh process that takes the request's pipes as its stdio and protocol fds, closes
+every other descriptor, creates the namespaces the ``unshare`` command would have created
+(strong mode: the forked process unshares, then forks the namespace's init, and waits for it
+as ``unshare --fork --kill-child`` does) and then goes through exactly the steps above.
+
+The child serves frames on the request pipe until it closes:
 
 * ``load``  run the chunks statement by statement in one ``__main__`` namespace, reporting
   each statement before it runs (so the parent knows which one hung or killed the process);
@@ -26,7 +35,9 @@ import json
 import linecache
 import os
 import resource
+import select
 import signal
+import socket
 import sys
 import threading
 import types
@@ -37,6 +48,7 @@ wire: Any = None  # the private copy of grader/sandbox/wire.py, imported by main
 # Kept before student code runs, so that rebinding os/json functions cannot break the protocol.
 _write = os.write
 _read = os.read
+_readv = os.readv
 _exit = os._exit
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -45,6 +57,11 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
 PR_CAPBSET_DROP = 24
+PR_SET_DUMPABLE = 4
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+#: What ``unshare --net --pid --mount --ipc --uts`` creates (isolation.UNSHARE_FLAGS).
+NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 
 MAX_MESSAGE_CHARS = 2000
@@ -85,7 +102,15 @@ class Channel:
 
     def receive(self) -> wire.Frame:
         while not self.frames:
-            data = _read(self.req_fd, 1 << 20)
+            target = self.reader.direct()
+            if target is not None:  # the rest of a big frame, straight into its buffer
+                with target:
+                    n = _readv(self.req_fd, [target])
+                if not n:
+                    shut_down()
+                self.frames.extend(self.reader.filled(n))
+                continue
+            data = _read(self.req_fd, self.reader.read_size())
             if not data:
                 shut_down()  # the grader went away
             self.frames.extend(self.reader.feed(data))
@@ -214,8 +239,11 @@ def drop_privileges(libc: Any, plan: dict[str, Any]) -> None:
         if os.geteuid() == 0 or os.getuid() == 0:
             raise SetupError("still root after setuid")
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    # Changing credentials cleared the parent-death signal that unshare --kill-child set.
-    _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    if not plan.get("direct"):
+        # Changing credentials cleared the parent-death signal that unshare --kill-child
+        # (or the zygote's waiter) set.  A child forked by the zygote straight into its
+        # namespace does not die with the zygote: the grader's lifeline pipe ends it.
+        _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
 
 
 def _drop_capabilities(libc: Any) -> None:
@@ -493,7 +521,8 @@ class Runner:
             elif op == "calls":
                 self.calls(frame)
             elif op == "probe":
-                self.chan.send({"ev": "probe", "facts": probe(frame.header)})
+                own = (self.chan.req_fd, self.chan.rep_fd, *self.cfg["fds"])
+                self.chan.send({"ev": "probe", "facts": probe(frame.header, own)})
             else:
                 shut_down()
 
@@ -581,7 +610,8 @@ class Runner:
             except Exception as exc:  # the grader sent something this copy cannot read
                 reply, buffers = _error("bad_reply", f"bad arguments: {exc}"), []
             else:
-                reply, buffers = self._one_call(name, args, want_args)
+                refs = wire.array_refs(tagged) if want_args else None
+                reply, buffers = self._one_call(name, args, want_args, refs, frame.body)
             reply.update(ev="result", i=header["first"] + i, batch=header.get("batch"))
             for fd in (1, 2):  # end of this call's output (see process.Splitter)
                 with contextlib.suppress(OSError):
@@ -589,7 +619,12 @@ class Runner:
             self.chan.send(reply, buffers)
 
     def _one_call(
-        self, name: str, args: tuple[Any, ...], want_args: bool
+        self,
+        name: str,
+        args: tuple[Any, ...],
+        want_args: bool,
+        refs: dict[tuple[Any, ...], Any] | None = None,
+        body: bytes = b"",
     ) -> tuple[dict[str, Any], list[memoryview]]:
         fn = self.student.ns.get(name)
         if fn is None and name not in self.student.ns:
@@ -610,16 +645,24 @@ class Runner:
             return _error("exception", f"{name} raised {describe_exception(exc)}", tb), []
         finally:
             flush_output()
-        return self._encode_result(name, value, args if want_args else None)
+        return self._encode_result(name, value, args if want_args else None, refs, body)
 
     def _encode_result(
-        self, name: str, value: Any, args: Any
+        self,
+        name: str,
+        value: Any,
+        args: Any,
+        refs: dict[tuple[Any, ...], Any] | None = None,
+        body: bytes = b"",
     ) -> tuple[dict[str, Any], list[memoryview]]:
         # Python-level items are slow to encode (arrays are not): cap them well below what a
         # plain-data answer needs, so that encoding cannot eat the call's time limit.
         enc = wire.Encoder(strict=False, max_bytes=self.max_reply - 65536, max_items=MAX_ITEMS)
         try:
             out: dict[str, Any] = {"value": enc.encode(value)}
+            if args is not None and refs:
+                # Arguments still byte for byte as received go back as "unchanged".
+                enc.reference, enc.reference_body = refs, body
             out["args_after"] = enc.encode(tuple(args)) if args is not None else None
         except wire.TooLarge as exc:
             if enc.items > MAX_ITEMS:
@@ -652,9 +695,10 @@ def _error(kind: str, message: str, traceback: str | None = None) -> dict[str, A
     }
 
 
-def probe(header: dict[str, Any]) -> dict[str, Any]:
+def probe(header: dict[str, Any], own_fds: tuple[int, ...] = ()) -> dict[str, Any]:
     """Facts about this process's isolation, checked by the parent (never trusted for security)."""
     facts: dict[str, Any] = {"pid": os.getpid(), "uid": os.getuid(), "euid": os.geteuid()}
+    facts["extra_fds"] = sorted(set(_open_fds()) - {0, 1, 2, *own_fds})
     try:
         with open("/proc/self/net/dev") as f:
             facts["interfaces"] = [ln.split(":")[0].strip() for ln in f.readlines()[2:]]
@@ -698,15 +742,19 @@ def _exit_builtin(code: Any = None) -> None:
     raise SystemExit(code)
 
 
-def main() -> None:
-    cfg = json.loads(sys.argv[1])
+def prepare(site: list[str]) -> None:
+    """What every child needs before isolation, whether started fresh or forked."""
     sys.argv = [""]
-    _import_wire(cfg["sys_path"])
+    _import_wire(site)
     builtins.exit = builtins.quit = _exit_builtin  # normally added by site, which -S skips
-    req_fd, rep_fd, life_fd = cfg["fds"]
-    chan = Channel(req_fd, rep_fd, wire.WireLimits(max_frame_bytes=2**62, max_header_bytes=2**31))
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True, errors="backslashreplace")
+
+
+def run(cfg: dict[str, Any]) -> None:
+    """Isolate this process, set its limits, say "ready" and serve (never returns)."""
+    req_fd, rep_fd, life_fd = cfg["fds"]
+    chan = Channel(req_fd, rep_fd, wire.WireLimits(max_frame_bytes=2**62, max_header_bytes=2**31))
     try:
         isolate(cfg)
         importlib.invalidate_caches()
@@ -721,6 +769,255 @@ def main() -> None:
     start_lifeline(life_fd)
     chan.send({"ev": "ready", "pid": os.getpid(), "uid": os.getuid()})
     Runner(chan, cfg).serve()
+    _exit(0)
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--zygote":
+        zygote_main(json.loads(sys.argv[2]))
+        return
+    cfg = json.loads(sys.argv[1])
+    prepare(cfg["sys_path"])
+    run(cfg)
+
+
+# --------------------------------------------------------------------------- fork server
+
+
+def _open_fds() -> list[int]:
+    """This process's open descriptors (not counting the one that listed them)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if name.isdigit():
+            try:
+                os.fstat(int(name))
+            except OSError:
+                continue  # the descriptor listdir used, closed by now
+            out.append(int(name))
+    return out
+
+
+def _close_all_but(keep: set[int]) -> None:
+    for fd in _open_fds():
+        if fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _send_frame(fd: int, header: dict[str, Any]) -> None:
+    with contextlib.suppress(Exception):
+        _write(fd, wire.frame_bytes(header))
+
+
+def zygote_main(zcfg: dict[str, Any]) -> None:
+    """Serve spawn requests on the socket in ``zcfg["sock"]`` until it closes.
+
+    Requests (JSON, one per SOCK_SEQPACKET message): ``spawn`` with five descriptors attached
+    (request, reply, lifeline, stdout, stderr) and the child's config and environment; answer
+    ``spawned`` with a pidfd attached.  ``release`` lets a child's zombie be reaped.  When a
+    child exits, its status is reported (``exit``) but the zombie is kept until released, so
+    that its pid cannot be reused while the grader may still signal it.
+    """
+    prepare(zcfg["sys_path"])
+    for name in zcfg["preimport"]:
+        __import__(name)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the forked children do not dirty the zygote's pages by collecting them
+    # Not dumpable: a process of the same user (a fallback-mode submission) cannot ptrace
+    # the zygote or read its memory to tamper with the children it will fork.
+    _libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    sock = socket.socket(fileno=zcfg["sock"])
+    sock.setblocking(True)
+    own_pid = os.getpid()
+    try:
+        own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        own_pid_ns = -1
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    watched: dict[int, int] = {}  # pidfd -> pid of a running child
+    exited: set[int] = set()  # reported, zombie kept
+    released: set[int] = set()  # the grader is done with it: reap as soon as it exits
+
+    def tell(message: dict[str, Any], fds: list[int] | None = None) -> None:
+        data = json.dumps(message).encode()
+        try:
+            if fds:
+                socket.send_fds(sock, [data], fds)
+            else:
+                sock.send(data)
+        except OSError:
+            _exit(0)  # the grader is gone
+
+    tell({"ev": "ready", "pid": own_pid, "threads": _thread_count()})
+    while True:
+        try:
+            events = poller.poll()
+        except InterruptedError:
+            continue
+        for fd, _mask in events:
+            if fd != sock.fileno():
+                pid = watched.pop(fd)
+                poller.unregister(fd)
+                os.close(fd)
+                info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+                code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+                if pid in released:
+                    released.discard(pid)
+                    os.waitpid(pid, 0)
+                else:
+                    exited.add(pid)
+                tell({"ev": "exit", "pid": pid, "status": code})
+                continue
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 8)
+            except OSError:
+                _exit(0)
+            if not data:
+                _exit(0)  # the grader closed its end or died
+            request = json.loads(data)
+            if request.get("op") == "release":
+                pid = int(request["pid"])
+                if pid in exited:
+                    exited.discard(pid)
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, 0)
+                else:
+                    released.add(pid)
+                continue
+            try:
+                pid = _fork_for(request, own_pid_ns)
+            except OSError as exc:
+                pid = -1
+                tell({"ev": "error", "id": request.get("id"), "error": f"fork: {exc}"})
+            if pid == 0:
+                _spawned(request, fds, sock)  # never returns
+            for f in fds:
+                os.close(f)
+            if pid > 0:
+                pidfd = os.pidfd_open(pid)
+                watched[pidfd] = pid
+                poller.register(pidfd, select.POLLIN)
+                tell({"ev": "spawned", "id": request.get("id"), "pid": pid}, [pidfd])
+
+
+def _thread_count() -> int:
+    """Threads of this process, native ones (a BLAS pool) included: forking needs exactly 1."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return threading.active_count()
+
+
+def _direct(config: dict[str, Any]) -> bool:
+    """Strong mode as root: the child is forked straight into a new PID namespace, as its
+    init (no waiter process in between)."""
+    return config.get("mode") == "strong" and bool(config.get("strong", {}).get("direct"))
+
+
+def _fork_for(request: dict[str, Any], own_pid_ns: int) -> int:
+    """Fork the child of a request; in direct strong mode, as the init of a new PID namespace
+    (the zygote's own children-namespace is restored right after the fork)."""
+    if not _direct(request["config"]) or own_pid_ns < 0:
+        return os.fork()
+    libc = _libc()
+    if libc.unshare(ctypes.c_int(CLONE_NEWPID)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWPID)")
+    try:
+        return os.fork()
+    finally:
+        if os.getpid() != 1 and libc.setns(own_pid_ns, CLONE_NEWPID) != 0:
+            _exit(70)  # cannot restore: every later child would share a namespace
+
+
+def _spawned(request: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
+    """In the freshly forked child of the zygote: become what a fresh start would be."""
+    rep_fd = -1
+    sock.detach()  # closed below with every other descriptor of the zygote
+    try:
+        req_fd, rep_fd, life_fd, out_fd, err_fd = fds
+        _libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a freshly started process is
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        # Nothing of the zygote (its socket, other children's pidfds) survives in the child.
+        _close_all_but({0, 1, 2, req_fd, rep_fd, life_fd})
+        os.environ.clear()
+        os.environ.update(request["env"])
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed()  # a fresh import seeds the global RandomState from the OS
+        cfg = dict(request["config"], fds=[req_fd, rep_fd, life_fd])
+        if _direct(cfg):
+            if os.getpid() != 1:
+                raise SetupError("not the init of a new PID namespace")
+            _check(_libc().unshare(ctypes.c_int(NAMESPACES & ~CLONE_NEWPID)), "unshare")
+        elif cfg["mode"] == "strong":
+            _enter_namespaces(cfg)
+        run(cfg)
+    except BaseException as exc:
+        if rep_fd >= 0:
+            _send_frame(rep_fd, {"ev": "setup_failed", "error": f"{type(exc).__name__}: {exc}"})
+        _exit(3)
+    _exit(0)
+
+
+def _enter_namespaces(cfg: dict[str, Any]) -> None:
+    """What ``unshare [--user --map-root-user] --net --pid --mount --ipc --uts --fork
+    --kill-child`` does: new namespaces, then fork their init, which returns from here; this
+    process stays outside, waits for the init and exits with its status."""
+    libc = _libc()
+    # No parent-death signal from the zygote: should it die, this submission goes on (the
+    # grader still holds its pipes and a pidfd); the grader's death reaches the init through
+    # its lifeline pipe, as with unshare.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    plan = cfg["strong"]
+    flags = NAMESPACES | (CLONE_NEWUSER if plan["userns"] else 0)
+    uid, gid = os.geteuid(), os.getegid()
+    _check(libc.unshare(ctypes.c_int(flags)), "unshare")
+    if plan["userns"]:
+        maps = (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1"))
+        for name, text in maps:
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    alive_r, alive_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pid 1 of the new PID namespace
+        os.close(alive_w)
+        _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+        if select.select([alive_r], [], [], 0)[0]:
+            _exit(1)  # the waiter died before pdeathsig was set
+        os.close(alive_r)
+        return
+    os.close(alive_r)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    _close_all_but({0, 1, 2, alive_w})
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    _exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ stop a submission from:
 
 Set ``GRADER_SANDBOX=strong|fallback|auto`` to force a mode (strong fails loudly if it cannot
 be had).
+
+HOW A CHILD STARTS (both modes): by default it is forked from a per-process fork server
+(``zygote.py``) that has already started Python and imported numpy, and the forked process
+then goes through exactly the isolation steps above (in strong mode it unshares the same
+namespaces itself, then forks their init); with ``GRADER_SANDBOX_ZYGOTE=0``, or when the fork
+server fails for a mode (the strong probe is then repeated with a fresh start), each child is
+a fresh interpreter as described above.  ``describe_isolation().details["spawn"]`` says which.
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from . import wire, zygote
 from .model import Limits
 from .process import ChildProcess, Died, Event, SpawnSpec, make_staging
 
@@ -94,6 +101,8 @@ class IsolationInfo:
         out = [f"isolation: {self.mode} ({self.reason})"]
         if self.startup_seconds is not None:
             out.append(f"child start-up: {self.startup_seconds * 1000:.0f} ms")
+        if self.details.get("spawn"):
+            out.append(f"children: {self.details['spawn']}")
         out += [f"  protects: {p}" for p in self.protects]
         out += [f"  does NOT protect: {p}" for p in self.does_not_protect]
         return out
@@ -268,16 +277,74 @@ def _env(workdir: str) -> dict[str, str]:
     return env
 
 
-def spawn_spec(mode: str, limits: Limits, packages: tuple[str, ...]) -> SpawnSpec:
-    """Everything needed to start one child in ``mode``."""
-    staging = make_staging()
-    config: dict[str, Any] = {
+def _base_config(mode: str, limits: Limits, packages: tuple[str, ...]) -> dict[str, Any]:
+    return {
         "mode": mode,
-        "preimport": [p for p in PREIMPORT if p.split(".")[0] in packages],
+        "preimport": _preimport(packages),
         "rlimits": _rlimits(limits, mode == "strong"),
         "max_message_bytes": limits.max_message_bytes,
         "memory_mb": limits.memory_mb,
     }
+
+
+def _preimport(packages: tuple[str, ...]) -> list[str]:
+    return [p for p in PREIMPORT if p.split(".")[0] in packages]
+
+
+def _random_id() -> int:
+    return random.SystemRandom().randrange(1 << 20, 1 << 30)
+
+
+def _zygote_setup(mode: str, packages: tuple[str, ...]) -> Any:
+    """(config, env, staging, static part of each child's config) for a new zygote."""
+    staging = make_staging()
+    if mode == "strong":
+        root = staging / "root"  # each child mounts its own tmpfs here, in its own namespace
+        root.mkdir()
+        plan = strong_plan(str(root), packages, 0)
+        sys_path = sorted({os.path.dirname(d) for d in package_dirs(packages)})
+        spawn_config = {"strong": plan, "workdir": "/tmp", "sys_path": sys_path}
+    else:
+        sys_path = [_site_farm(staging, packages)]
+        spawn_config = {"sys_path": sys_path}
+    config = {"mode": mode, "preimport": _preimport(packages), "sys_path": sys_path}
+    return config, _env(str(staging)), staging, spawn_config
+
+
+def _forked_spec(
+    zyg: zygote.Zygote, mode: str, limits: Limits, packages: tuple[str, ...]
+) -> SpawnSpec:
+    config = dict(_base_config(mode, limits, packages), **zyg.spawn_config)
+    if mode == "strong":
+        # The plan is made afresh for each child, as for a fresh start (the mountpoint is
+        # the zygote's: each child mounts its own tmpfs there, in its own mount namespace).
+        plan = strong_plan(config["strong"]["root"], packages, limits.tmp_mb)
+        config["strong"] = dict(plan, gid=plan["uid"])
+        # As root the zygote forks the child straight into a new PID namespace; in the
+        # user-namespace variant a waiter unshares first (see child._enter_namespaces).
+        config["strong"]["direct"] = not config["strong"]["userns"]
+        spec = SpawnSpec(mode, [], config, _env("/tmp"), None, zyg)
+    else:
+        staging = make_staging(copy_code=False)
+        work = staging / "work"
+        work.mkdir(mode=0o700)
+        config["workdir"] = str(work)
+        spec = SpawnSpec(mode, [], config, _env(str(work)), staging, zyg)
+    spec.fresh = lambda: spawn_spec(mode, limits, packages, fork=False)
+    return spec
+
+
+def spawn_spec(
+    mode: str, limits: Limits, packages: tuple[str, ...], *, fork: bool = True
+) -> SpawnSpec:
+    """Everything needed to start one child in ``mode``: forked from this process's zygote
+    when the fork server is on for this mode (``fork=False``: always a fresh start)."""
+    if fork:
+        zyg = zygote.acquire(mode, packages, lambda: _zygote_setup(mode, packages))
+        if zyg is not None:
+            return _forked_spec(zyg, mode, limits, packages)
+    staging = make_staging()
+    config = _base_config(mode, limits, packages)
     if mode == "strong":
         root = staging / "root"
         root.mkdir()
@@ -304,7 +371,13 @@ def start_child(
     """Spawn a child and wait for "ready"; returns (child, None) or (child, why it failed)."""
     child = ChildProcess(spec, wire.WireLimits(max_frame_bytes=limits.max_message_bytes))
     try:
-        child.spawn()
+        child.spawn(deadline)
+    except zygote.ZygoteError as exc:
+        child.close_fds()
+        if spec.fresh is None:
+            return child, f"the fork server failed: {exc}"
+        # The zygote died or hung (it is restarted for the next child): start this one fresh.
+        return start_child(spec.fresh(), limits, deadline)
     except OSError as exc:
         child.close_fds()
         return child, f"cannot start Python: {exc}"
@@ -324,14 +397,30 @@ def start_child(
 
 
 def _probe_strong(packages: tuple[str, ...]) -> tuple[bool, str, float | None, dict[str, Any]]:
+    """Probe strong mode the way children will be started (forked from the zygote), and if
+    that fails, with a fresh start; the zygote is then turned off for strong mode here."""
     if not sys.platform.startswith("linux"):
         return False, "strong isolation needs Linux namespaces", None, {}
-    if shutil.which("unshare") is None and not os.path.exists("/usr/bin/unshare"):
+    forked = zygote.enabled()
+    ok, reason, startup, facts = _probe_strong_once(packages, fork=forked)
+    if forked and not ok:
+        fresh = _probe_strong_once(packages, fork=False)
+        if fresh[0]:
+            zygote.disable("strong", packages, f"the strong probe failed when forked: {reason}")
+            ok, reason, startup, facts = fresh
+    facts["spawn"] = zygote.state("strong", packages)
+    return ok, reason, startup, facts
+
+
+def _probe_strong_once(
+    packages: tuple[str, ...], *, fork: bool
+) -> tuple[bool, str, float | None, dict[str, Any]]:
+    if not fork and shutil.which("unshare") is None and not os.path.exists("/usr/bin/unshare"):
         return False, "the util-linux `unshare` command is not installed", None, {}
     limits = Limits()
     t0 = time.monotonic()
     child, failure = start_child(
-        spawn_spec("strong", limits, packages), limits, t0 + STARTUP_SECONDS
+        spawn_spec("strong", limits, packages, fork=fork), limits, t0 + STARTUP_SECONDS
     )
     startup = time.monotonic() - t0
     if failure is not None:
@@ -355,6 +444,8 @@ def _probe_strong(packages: tuple[str, ...]) -> tuple[bool, str, float | None, d
         problems.append(f"private packages importable: {facts.get('importable')}")
     if facts.get("cap_eff") != 0 or facts.get("no_new_privs") != 1:
         problems.append("still privileged")
+    if facts.get("extra_fds"):
+        problems.append(f"inherited descriptors open: {facts.get('extra_fds')}")
     if problems:
         return False, "strong isolation is leaky here: " + "; ".join(problems), startup, facts
     how = "user namespace, no capabilities" if os.geteuid() != 0 else "unprivileged user id"
@@ -386,10 +477,15 @@ def describe_isolation(
         forced = _forced()
         if forced == "fallback":
             reason = "forced by GRADER_SANDBOX=fallback"
-            _INFO = IsolationInfo("fallback", reason, FALLBACK_PROTECTS, FALLBACK_GAPS)
+            details = {"forced": forced, "spawn": zygote.state("fallback", packages)}
+            _INFO = IsolationInfo(
+                "fallback", reason, FALLBACK_PROTECTS, FALLBACK_GAPS, None, details
+            )
             return _INFO
         ok, reason, startup, facts = _probe_strong(packages)
         details = dict(facts, forced=forced)
+        if not ok:
+            details["spawn"] = zygote.state("fallback", packages)
         if ok:
             _INFO = IsolationInfo("strong", reason, STRONG_PROTECTS, (), startup, details)
         else:
@@ -426,3 +522,31 @@ def resolve_mode(requested: str) -> str:
             stacklevel=3,
         )
     return "fallback"
+
+
+def prewarm(
+    isolation: str = "auto", packages: tuple[str, ...] = DEFAULT_PACKAGES, *, wait: bool = True
+) -> str | None:
+    """Start this process's fork server now rather than at the first submission.
+
+    ``wait=True`` (e.g. a batch worker's initializer): resolve the isolation mode (probing
+    strong mode, which warns once about fallback as a Sandbox would), start the zygote and
+    wait until it has imported numpy; returns the mode.  ``wait=False`` (e.g. at the start
+    of a command, to overlap with its own imports): only launch the zygote of the likely
+    mode and return None at once.  Never raises; a no-op with ``GRADER_SANDBOX_ZYGOTE=0``.
+    """
+    try:
+        if not wait:
+            mode = isolation if isolation != "auto" else _forced()
+            mode = "strong" if mode == "auto" else mode
+            if mode == "strong" and not sys.platform.startswith("linux"):
+                mode = "fallback"
+            zygote.acquire(mode, packages, lambda: _zygote_setup(mode, packages))
+            return None
+        mode = resolve_mode(isolation)
+        zyg = zygote.acquire(mode, packages, lambda: _zygote_setup(mode, packages))
+        if zyg is not None:
+            zyg.wait_ready(time.monotonic() + STARTUP_SECONDS)
+        return mode
+    except (OSError, RuntimeError):
+        return None

@@ -8,8 +8,11 @@ when the child died even if a stray grandchild still holds the pipes open.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import errno
+import fcntl
+import itertools
 import json
 import os
 import select
@@ -27,7 +30,21 @@ from typing import Any
 from . import wire
 
 HERE = Path(__file__).resolve().parent
-READ_CHUNK = 1 << 20
+READ_CHUNK = 1 << 16  # stdout/stderr; replies are read in frame-sized pieces
+#: Capacity asked for the request and reply pipes (Linux's default is 64 KiB): a 100,000-
+#: parameter network (800 KB) then crosses in one write instead of a dozen wake-ups.
+PIPE_BYTES = 1 << 20
+
+
+def _widen(*fds: int) -> None:
+    """Grow pipes to PIPE_BYTES where the system allows (never an error if it does not)."""
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setpipe is None:
+        return
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setpipe, PIPE_BYTES)
+
 
 # Children alive in this process, killed at interpreter exit if nobody closed them.
 _LIVE: set[ChildProcess] = set()
@@ -113,14 +130,54 @@ class Splitter:
         while (k := buf.find(self.marker)) >= 0:
             out += [buf[:k], None]
             buf = buf[k + len(self.marker) :]
+        # Keep back the longest end of buf that could be the start of a marker.
         keep = 0
-        for j in range(min(len(self.marker) - 1, len(buf)), 0, -1):
-            if buf.endswith(self.marker[:j]):
-                keep = j
+        first = self.marker[:1]
+        k = buf.find(first, max(0, len(buf) - len(self.marker) + 1))
+        while k >= 0:
+            if self.marker.startswith(buf[k:]):
+                keep = len(buf) - k
                 break
+            k = buf.find(first, k + 1)
         out.append(buf[: len(buf) - keep])
         self.pending = buf[len(buf) - keep :]
         return out
+
+
+class Outbox:
+    """Frames waiting to be written, kept as the pieces they were packed in (the JSON header,
+    then memoryviews of the argument arrays): written with writev, never copied here."""
+
+    def __init__(self) -> None:
+        self.pieces: collections.deque[memoryview] = collections.deque()
+        self.size = 0
+
+    def __bool__(self) -> bool:
+        return self.size > 0
+
+    def add(self, pieces: list[Any]) -> None:
+        for piece in pieces:
+            view = memoryview(piece).cast("B")
+            if len(view):
+                self.pieces.append(view)
+                self.size += len(view)
+
+    def write(self, fd: int) -> None:
+        batch = list(itertools.islice(self.pieces, 64))
+        n = os.writev(fd, batch)
+        self.size -= n
+        while n:
+            head = self.pieces[0]
+            if len(head) <= n:
+                n -= len(head)
+                self.pieces.popleft()
+            else:
+                self.pieces[0] = head[n:]
+                n = 0
+
+    def clear(self) -> None:
+        self.pieces.clear()
+        self.size = 0
 
 
 @dataclass
@@ -131,7 +188,9 @@ class SpawnSpec:
     argv_prefix: list[str]  # e.g. ["unshare", "--net", ..., "--"] or []
     config: dict[str, Any]  # passed to child.py as JSON (fds are filled in here)
     env: dict[str, str]
-    staging: Path  # private directory holding child.py/wire.py; removed on kill
+    staging: Path | None  # private directory (child.py/wire.py, a workdir); removed on kill
+    zygote: Any = None  # a zygote.Zygote to fork the child from, instead of a fresh start
+    fresh: Any = None  # () -> SpawnSpec for a fresh start, should the zygote fail
 
 
 STAGING_PREFIX = "grader-sandbox-"
@@ -146,8 +205,9 @@ def _remove_stale_staging() -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def make_staging() -> Path:
-    """A private directory with copies of child.py and wire.py for the child to run."""
+def make_staging(copy_code: bool = True) -> Path:
+    """A private directory with copies of child.py and wire.py for the child to run
+    (``copy_code=False``: an empty one, e.g. for a forked child's working directory)."""
     global _SWEPT
     if not _SWEPT:
         _SWEPT = True
@@ -155,8 +215,9 @@ def make_staging() -> Path:
             _remove_stale_staging()
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
     staging.chmod(0o755)
-    shutil.copyfile(HERE / "child.py", staging / "_sbx_child.py")
-    shutil.copyfile(HERE / "wire.py", staging / "_sbx_wire.py")
+    if copy_code:
+        shutil.copyfile(HERE / "child.py", staging / "_sbx_child.py")
+        shutil.copyfile(HERE / "wire.py", staging / "_sbx_wire.py")
     return staging
 
 
@@ -173,20 +234,31 @@ class ChildProcess:
         self.output_total = 0
         self.markers_ok = True  # False once a marker failed to arrive (see wait_markers)
         self.frames: list[wire.Frame] = []
-        self.outbuf = bytearray()
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.outbuf = Outbox()
+        self.proc: Any = None  # a subprocess.Popen, or a zygote.ZygoteProc
         self.pidfd: int | None = None
         self.init_pid: int | None = None  # strong mode: the namespace's init, seen from outside
+        self.init_pidfd: int | None = None
         self.killed_by_us = False
         self.capture_abort = 2**62  # bytes of output after which next_event reports Flooded
+        self.owner = os.getpid()  # a forked copy of the grader must not kill our children
         self._fds: list[int] = []
+        self._stream_fds: list[int] = []
+        self._poll_key: tuple[Any, ...] | None = None
+        self._poll: Any = None
 
     # ------------------------------------------------------------------ start
 
-    def spawn(self) -> None:
+    def spawn(self, deadline: float | None = None) -> None:
+        """Start the child: forked from the spec's zygote if it has one, else a fresh
+        interpreter (``deadline`` bounds waiting for the zygote)."""
+        if self.spec.zygote is not None:
+            self._spawn_forked(deadline if deadline is not None else time.monotonic() + 20)
+            return
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         life_r, life_w = os.pipe()
+        _widen(req_w, rep_w)
         config = dict(self.spec.config, fds=[req_r, rep_w, life_r])
         argv = [
             *self.spec.argv_prefix,
@@ -222,15 +294,54 @@ class ChildProcess:
         with _LIVE_LOCK:
             _LIVE.add(self)
 
+    def _spawn_forked(self, deadline: float) -> None:
+        from .zygote import ZygoteProc
+
+        ends = [os.pipe() for _ in range(5)]  # request, reply, lifeline, stdout, stderr
+        (req_r, req_w), (rep_r, rep_w), (life_r, life_w), (out_r, out_w), (err_r, err_w) = ends
+        theirs = [req_r, rep_w, life_r, out_w, err_w]
+        ours = [req_w, rep_r, life_w, out_r, err_r]
+        _widen(req_w, rep_w)
+        try:
+            pid, pidfd = self.spec.zygote.spawn(self.spec.config, self.spec.env, theirs, deadline)
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        self.proc = ZygoteProc(self.spec.zygote, pid, pidfd)
+        self.req_w, self.rep_r, self.life_w = req_w, rep_r, life_w
+        self.out_r, self.err_r = out_r, err_r
+        self._fds = [req_w, rep_r, life_w]
+        self._stream_fds = [out_r, err_r]
+        for fd in (req_w, rep_r, out_r, err_r):
+            os.set_blocking(fd, False)
+        self.pidfd = os.dup(pidfd)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
     def locate_init(self) -> None:
-        """Strong mode: find the pid (outside the namespace) of the child unshare forked."""
+        """Strong mode: find the pid (outside the namespace) of the child unshare forked, and
+        hold a pidfd on it so that a later signal cannot reach a recycled pid."""
         if self.proc is None or self.spec.mode != "strong":
+            return
+        if self.spec.config.get("strong", {}).get("direct"):
+            # Forked by the zygote straight into its PID namespace: the child is the init.
+            # (The zygote keeps its zombie until we release it: the pid stays ours.)
+            self.init_pid = self.proc.pid
+            if self.init_pidfd is None and self.pidfd is not None:
+                self.init_pidfd = os.dup(self.pidfd)
             return
         path = f"/proc/{self.proc.pid}/task/{self.proc.pid}/children"
         with contextlib.suppress(OSError, ValueError):
             kids = Path(path).read_text().split()
             if kids:
                 self.init_pid = int(kids[0])
+        if self.init_pid is not None and self.init_pidfd is None:
+            with contextlib.suppress(AttributeError, OSError):
+                self.init_pidfd = os.pidfd_open(self.init_pid)
 
     @property
     def python_pid(self) -> int | None:
@@ -243,10 +354,14 @@ class ChildProcess:
 
     def send(self, header: dict[str, Any], buffers: list[memoryview] | None = None) -> None:
         """Queue a frame; it is written while waiting for events, never blocking."""
-        self.outbuf += wire.frame_bytes(header, buffers)
+        self.outbuf.add(wire.pack_frame(header, buffers))
 
     def interrupt(self) -> None:
         """Ask the child to stop the top-level statement it is running (it may refuse)."""
+        if self.spec.mode == "strong" and self.init_pidfd is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(self.init_pidfd, signal.SIGUSR1)
+            return
         pid = self.python_pid
         if pid is not None:
             with contextlib.suppress(OSError):
@@ -269,15 +384,23 @@ class ChildProcess:
             if outcome is not None:
                 return outcome
 
-    def _poll_once(self, remaining: float) -> Died | Bad | None:
-        poller = select.poll()
-        for fd in (self.rep_r, self.out_r, self.err_r):
-            if fd >= 0:
+    def _poller(self) -> select.poll:
+        """A poll object for the descriptors of interest now (reused while they stay)."""
+        wanted = tuple(fd for fd in (self.rep_r, self.out_r, self.err_r) if fd >= 0)
+        key = (wanted, self.req_w if self.outbuf else -1, self.pidfd)
+        if self._poll_key != key:
+            poller = select.poll()
+            for fd in wanted:
                 poller.register(fd, select.POLLIN)
-        if self.outbuf:
-            poller.register(self.req_w, select.POLLOUT)
-        if self.pidfd is not None:
-            poller.register(self.pidfd, select.POLLIN)
+            if self.outbuf:
+                poller.register(self.req_w, select.POLLOUT)
+            if self.pidfd is not None:
+                poller.register(self.pidfd, select.POLLIN)
+            self._poll_key, self._poll = key, poller
+        return self._poll
+
+    def _poll_once(self, remaining: float) -> Died | Bad | None:
+        poller = self._poller()
         # Without a pidfd, wake up regularly to notice a dead child whose pipes stay open.
         wait = remaining if self.pidfd is not None else min(remaining, 0.05)
         try:
@@ -316,19 +439,30 @@ class ChildProcess:
         return Died(status)
 
     def _read_reply(self) -> Bad | None:
+        target = self.reader.direct()
         try:
-            data = os.read(self.rep_r, READ_CHUNK)
+            if target is not None:
+                n = os.readv(self.rep_r, [target])
+                data = b"" if n == 0 else None
+            else:
+                data = os.read(self.rep_r, self.reader.read_size())
         except BlockingIOError:
             return None
         except OSError as exc:
             return Bad(f"reply pipe: {exc}")
-        if not data:
+        finally:
+            if target is not None:
+                target.release()
+        if data == b"":
             os.close(self.rep_r)
             self._fds.remove(self.rep_r)
             self.rep_r = -1
             return None
         try:
-            self.frames.extend(self.reader.feed(data))
+            if data is None:
+                self.frames.extend(self.reader.filled(n))
+            else:
+                self.frames.extend(self.reader.feed(data))
         except wire.WireError as exc:
             return Bad(str(exc))
         return None
@@ -356,15 +490,13 @@ class ChildProcess:
 
     def _write_some(self) -> None:
         try:
-            n = os.write(self.req_w, self.outbuf[: 1 << 20])
+            self.outbuf.write(self.req_w)
         except BlockingIOError:
             return
         except OSError as exc:
             if exc.errno != errno.EPIPE:
                 raise
             self.outbuf.clear()  # the child is gone; _on_exit will report it
-            return
-        del self.outbuf[:n]
 
     @property
     def capture(self) -> Capture:
@@ -424,33 +556,42 @@ class ChildProcess:
         """SIGKILL the child and everything it started; wait for them; free the resources."""
         if self.proc is None:
             return
+        if os.getpid() != self.owner:
+            self.close_fds()  # inherited through fork: the grader that started it kills it
+            return
         self.killed_by_us = True
         if self.spec.mode == "strong":
             if self.init_pid is None:
                 self.locate_init()
-            kill_namespace(self.proc, self.init_pid)
+            kill_namespace(self.proc, self.init_pid, self.init_pidfd)
         else:
             kill_tree(self.proc.pid)
             self.proc.wait()
         self.close_fds()
 
     def close_fds(self) -> None:
-        for fd in self._fds:
+        for fd in self._fds + self._stream_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fds = []
+        self._stream_fds = []
         self.rep_r = -1
-        if self.pidfd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self.pidfd)
-            self.pidfd = None
+        for name in ("pidfd", "init_pidfd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, None)
         if self.proc is not None:
-            for stream in (self.proc.stdout, self.proc.stderr):
+            for stream in (getattr(self.proc, "stdout", None), getattr(self.proc, "stderr", None)):
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
+            if os.getpid() == self.owner and hasattr(self.proc, "close"):
+                self.proc.close()  # a zygote child: release its zombie
         self.out_r = self.err_r = -1
-        shutil.rmtree(self.spec.staging, ignore_errors=True)
+        if self.spec.staging is not None and os.getpid() == self.owner:
+            shutil.rmtree(self.spec.staging, ignore_errors=True)
         with _LIVE_LOCK:
             _LIVE.discard(self)
 
@@ -458,13 +599,17 @@ class ChildProcess:
         return id(self)
 
 
-def kill_namespace(proc: subprocess.Popen[bytes], init_pid: int | None) -> None:
+def kill_namespace(proc: Any, init_pid: int | None, init_pidfd: int | None = None) -> None:
     """Strong mode: killing the PID namespace's init makes the kernel kill every process in
-    the namespace, detached or not; unshare then exits.  Waiting for unshare therefore waits
-    until the namespace is empty."""
-    if init_pid is not None:
+    the namespace, detached or not; unshare (or the zygote's waiter) then exits.  Waiting for
+    it therefore waits until the namespace is empty."""
+    if init_pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(init_pidfd, signal.SIGKILL)
+    elif init_pid is not None:
         with contextlib.suppress(OSError):
             os.kill(init_pid, signal.SIGKILL)
+    if init_pid is not None or init_pidfd is not None:
         try:
             proc.wait(timeout=5)
             return
@@ -530,7 +675,19 @@ def kill_tree(pid: int) -> None:
 @atexit.register
 def _kill_all_children() -> None:
     with _LIVE_LOCK:
-        live = list(_LIVE)
+        live = [child for child in _LIVE if child.owner == os.getpid()]
     for child in live:
         with contextlib.suppress(Exception):
             child.kill()
+
+
+def _forget_children_after_fork() -> None:
+    """A forked copy of the grader does not own (and must never kill) the sandboxes of the
+    process it was forked from."""
+    global _LIVE_LOCK
+    _LIVE_LOCK = threading.Lock()
+    _LIVE.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_children_after_fork)

@@ -64,6 +64,7 @@ class Sandbox:
         self._closed = False
         self._budget_end = 0.0
         self._spawns = 0
+        self._wire_limits = wire.WireLimits(max_frame_bytes=self.limits.max_message_bytes)
 
     # ------------------------------------------------------------------ public
 
@@ -357,7 +358,7 @@ class Sandbox:
                     )
                     self._kill_child()
                     break
-                outcomes.append(self._result(name, event, capture, started))
+                outcomes.append(self._result(name, event, capture, started, sets[i]))
                 continue
             error = self._failure(name, event, by_budget, capture)
             self._kill_child()
@@ -408,16 +409,20 @@ class Sandbox:
             "bad_reply", f"{name}: the grader could not read the reply (the channel was corrupted)"
         )
 
-    def _result(self, name: str, event: Event, capture: Capture, started: float) -> CallOutcome:
+    def _result(
+        self, name: str, event: Event, capture: Capture, started: float, sent: tuple[Any, ...]
+    ) -> CallOutcome:
         header = event.header
         err = header.get("error")
         if err is not None:
             return self._outcome(_parse_error(err, name), capture, started)
-        limits = wire.WireLimits(max_frame_bytes=self.limits.max_message_bytes)
+        limits = self._wire_limits
         try:
             value = wire.decode_value(event.body, header.get("value"), limits)
             after = header.get("args_after")
-            args_after = None if after is None else wire.decode_value(event.body, after, limits)
+            args_after = (
+                None if after is None else wire.decode_value(event.body, after, limits, sent)
+            )
         except wire.WireError as exc:
             error = CallError(
                 "bad_reply", f"{name} returned something the grader cannot read ({exc})"

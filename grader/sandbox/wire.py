@@ -25,6 +25,14 @@ executes on decoding:
     ["a", "<f8", [2, 3], offset, nbytes]  ndarray (whitelisted dtypes, C order)
     ["r", 42]                             RngSeed (arguments only)
     ["o", "TypeName"]                     Opaque (results only)
+    ["u", [1, "W1"]]                      args_after only: the array is byte for byte the
+                                          one sent at this path of the arguments
+
+The "u" tag spares sending a big unchanged argument back just so that the parent can see it
+was not modified: the child compares the array's bytes with the request's own bytes, and the
+parent substitutes a fresh copy of what it sent.  A parent accepts it only while decoding
+args_after, only for a path that leads to an array it sent, and counts the bytes it
+materialises against the frame limit.
 
 Decoding enforces: total frame size, header size, nesting depth, item count, ndim, dtype
 whitelist, ``prod(shape) * itemsize == nbytes`` and that every buffer lies inside the body.
@@ -56,6 +64,11 @@ DTYPES = frozenset(
 _frombuffer = np.frombuffer
 _ndarray = np.ndarray
 _generic = np.generic
+_tobytes = np.ndarray.tobytes
+_copy = np.ndarray.copy
+
+#: Arrays smaller than this are sent back in full rather than as "unchanged".
+MIN_UNCHANGED_BYTES = 2048
 
 
 class WireError(ValueError):
@@ -168,17 +181,52 @@ class FrameReader:
     refuses a frame whose announced length is over the limit before reading its body.
     """
 
+    #: A body at least this big is read straight into a buffer of its own (``direct``).
+    DIRECT_BYTES = 1 << 18
+
     def __init__(self, limits: WireLimits) -> None:
         self.limits = limits
         self._buf = bytearray()
         self._need: tuple[int, int] | None = None
+        self._header: bytes | None = None  # of the big frame being received directly
+        self._body: bytearray | None = None
+        self._have = 0
 
     @property
     def pending(self) -> int:
         """Bytes received but not yet returned as a frame."""
         return len(self._buf)
 
+    def read_size(self, small: int = 1 << 16, large: int = 1 << 24) -> int:
+        """How much to ask ``read`` for next: the rest of a big frame being received, else
+        ``small`` (a huge read buffer for a few bytes costs an allocation every time)."""
+        if self._need is None:
+            return small
+        hlen, blen = self._need
+        return max(small, min(large, PREFIX.size + hlen + blen - len(self._buf)))
+
+    def direct(self) -> memoryview | None:
+        """Where the next bytes must be read to (the rest of a big body), or None: then
+        read ``read_size()`` bytes and ``feed`` them."""
+        if self._body is None:
+            return None
+        return memoryview(self._body)[self._have :]
+
+    def filled(self, n: int) -> Iterator[Frame]:
+        """``n`` bytes were read into ``direct()``; the frame, once complete."""
+        assert self._body is not None and self._header is not None
+        self._have += n
+        if self._have < len(self._body):
+            return
+        header, body = self._header, self._body
+        self._header = self._body = None
+        self._have = 0
+        self._need = None
+        yield Frame(parse_header(header), body)  # type: ignore[arg-type]
+
     def feed(self, data: bytes) -> Iterator[Frame]:
+        if self._body is not None:
+            raise WireError("feed() while a big frame is being read directly")
         self._buf += data
         while True:
             if self._need is None:
@@ -188,9 +236,19 @@ class FrameReader:
             hlen, blen = self._need
             total = PREFIX.size + hlen + blen
             if len(self._buf) < total:
+                start = PREFIX.size + hlen
+                if blen >= self.DIRECT_BYTES and len(self._buf) >= start:
+                    # Header complete, big body incomplete: the rest goes straight into the
+                    # body's own buffer (no growing buffer, no copy out of it).
+                    self._body = bytearray(blen)
+                    self._have = len(self._buf) - start
+                    self._body[: self._have] = self._buf[start:]
+                    self._header = bytes(self._buf[PREFIX.size : start])
+                    self._buf.clear()
                 return
-            raw_header = bytes(self._buf[PREFIX.size : PREFIX.size + hlen])
-            body = bytes(self._buf[PREFIX.size + hlen : total])
+            with memoryview(self._buf) as view:  # one copy of the body, not two
+                raw_header = bytes(view[PREFIX.size : PREFIX.size + hlen])
+                body = bytes(view[PREFIX.size + hlen : total])
             del self._buf[:total]
             self._need = None
             yield Frame(parse_header(raw_header), body)
@@ -253,8 +311,12 @@ class Encoder:
     nbytes: int = 0
     items: int = 0
     _memo: dict[int, tuple[np.ndarray, list[Any]]] = field(default_factory=dict)
+    #: Child side, for args_after: path -> (dtype, shape, offset, nbytes) of the arrays the
+    #: request carried (``array_refs``), and the request's body they lie in.
+    reference: dict[tuple[Any, ...], tuple[str, list[int], int, int]] | None = None
+    reference_body: bytes = b""
 
-    def encode(self, value: Any, depth: int = 0) -> list[Any]:
+    def encode(self, value: Any, depth: int = 0, path: tuple[Any, ...] = ()) -> list[Any]:
         self.items += 1
         if self.items > self.max_items:
             raise TooLarge(f"more than {self.max_items} values", self.nbytes)
@@ -281,13 +343,28 @@ class Encoder:
         if cls is RngSeed:
             return ["r", value.seed]
         if issubclass(cls, _ndarray):
-            return self._array(value)
+            return self._array(value, path)
+        tracking = self.reference is not None
         if issubclass(cls, tuple):
-            return ["t", [self.encode(v, depth + 1) for v in tuple.__iter__(value)]]
+            items = tuple.__iter__(value)
+            return [
+                "t",
+                [
+                    self.encode(v, depth + 1, path + (i,) if tracking else ())
+                    for i, v in enumerate(items)
+                ],
+            ]
         if issubclass(cls, list):
-            return ["l", [self.encode(v, depth + 1) for v in list.__iter__(value)]]
+            items = list.__iter__(value)
+            return [
+                "l",
+                [
+                    self.encode(v, depth + 1, path + (i,) if tracking else ())
+                    for i, v in enumerate(items)
+                ],
+            ]
         if issubclass(cls, dict):
-            return self._dict(value, depth)
+            return self._dict(value, depth, path)
         if cls is Opaque:
             return ["o", value.type_name]
         return self._opaque(value)
@@ -297,21 +374,26 @@ class Encoder:
             raise WireError(f"cannot send a {_type_name(value)}{suffix}")
         return ["o", (_type_name(value) + suffix)[:200]]
 
-    def _dict(self, value: dict[Any, Any], depth: int) -> list[Any]:
+    def _dict(self, value: dict[Any, Any], depth: int, path: tuple[Any, ...] = ()) -> list[Any]:
         pairs = []
+        tracking = self.reference is not None
         for key, item in dict.items(value):
             if type(key) is not str:
                 return self._opaque(value, " with non-string keys")
-            pairs.append([key, self.encode(item, depth + 1)])
+            pairs.append([key, self.encode(item, depth + 1, path + (key,) if tracking else ())])
         return ["d", pairs]
 
-    def _array(self, value: np.ndarray) -> list[Any]:
+    def _array(self, value: np.ndarray, path: tuple[Any, ...] = ()) -> list[Any]:
         memo = self._memo.get(id(value))
         if memo is not None and memo[0] is value:
             return memo[1]
         arr = _wire_array(value)
         if arr is None:
             return self._opaque(value, f"[{_ndarray.view(value, _ndarray).dtype}]")
+        if self.reference is not None and self._unchanged(arr, path):
+            tag = ["u", list(path)]
+            self._memo[id(value)] = (value, tag)
+            return tag
         size = arr.nbytes
         if self.nbytes + size > self.max_bytes:
             raise TooLarge(f"{self.nbytes + size} bytes of array data", self.nbytes + size)
@@ -324,6 +406,36 @@ class Encoder:
         tag = ["a", arr.dtype.str, list(arr.shape), offset, size]
         self._memo[id(value)] = (value, tag)
         return tag
+
+    def _unchanged(self, arr: np.ndarray, path: tuple[Any, ...]) -> bool:
+        """Is ``arr`` byte for byte the array the request carried at ``path``?"""
+        assert self.reference is not None
+        ref = self.reference.get(path)
+        if ref is None or arr.nbytes < MIN_UNCHANGED_BYTES:
+            return False
+        dtype, shape, offset, nbytes = ref
+        if arr.dtype.str != dtype or list(arr.shape) != shape or arr.nbytes != nbytes:
+            return False
+        return _tobytes(arr) == self.reference_body[offset : offset + nbytes]
+
+
+def array_refs(tagged: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+    """Where the arrays of an already decoded request value lie: path -> (dtype, shape,
+    offset, nbytes), for arrays of at least MIN_UNCHANGED_BYTES (see Encoder.reference)."""
+    out: dict[tuple[Any, ...], Any] = {}
+    stack = [(tagged, path)]
+    while stack:
+        node, where = stack.pop()
+        if type(node) is not list or not node:
+            continue
+        tag = node[0]
+        if tag == "a" and len(node) == 5 and node[4] >= MIN_UNCHANGED_BYTES:
+            out[where] = (node[1], node[2], node[3], node[4])
+        elif tag in ("t", "l") and len(node) == 2 and type(node[1]) is list:
+            stack += [(item, where + (i,)) for i, item in enumerate(node[1])]
+        elif tag == "d" and len(node) == 2 and type(node[1]) is list:
+            stack += [(pair[1], where + (pair[0],)) for pair in node[1] if len(pair) == 2]
+    return out
 
 
 # --------------------------------------------------------------------------- decoding
@@ -343,6 +455,9 @@ class Decoder:
     allow_opaque: bool = True
     rng: Callable[[int], Any] | None = None
     items: int = 0
+    #: Parent side, decoding args_after only: the arguments as sent, which "u" refers to.
+    same: tuple[Any, ...] | None = None
+    materialised: int = 0
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -452,6 +567,30 @@ class Decoder:
             raise WireError("bad opaque value")
         return Opaque(args[0])
 
+    def _unchanged(self, args: list[Any], depth: int) -> np.ndarray:
+        _arity(args, 1)
+        path = args[0]
+        if self.same is None or type(path) is not list or len(path) > self.limits.max_depth:
+            raise WireError("unexpected 'unchanged' value")
+        value: Any = self.same
+        for key in path:
+            in_sequence = type(value) in (tuple, list) and type(key) is int
+            found = 0 <= key < len(value) if in_sequence else False
+            if not in_sequence:
+                found = type(value) is dict and type(key) is str and key in value
+            if not found:
+                raise WireError("'unchanged' refers to no argument")
+            value = value[key]
+        if not issubclass(type(value), _ndarray):
+            raise WireError("'unchanged' refers to something that is not an array")
+        arr = _wire_array(value)
+        if arr is None:
+            raise WireError("'unchanged' refers to an array that cannot be sent")
+        self.materialised += arr.nbytes
+        if self.materialised + len(self.body) > self.limits.max_frame_bytes:
+            raise TooLarge("'unchanged' arrays beyond the reply limit", self.materialised)
+        return _copy(arr, order="C")
+
 
 def _arity(args: list[Any], n: int) -> None:
     if len(args) != n:
@@ -470,6 +609,7 @@ _HANDLERS: dict[str, Callable[[Decoder, list[Any], int], Any]] = {
     "a": Decoder._array,
     "r": Decoder._rng,
     "o": Decoder._opaque,
+    "u": Decoder._unchanged,
 }
 
 
@@ -485,13 +625,19 @@ def encode_values(
     return tagged, enc.buffers
 
 
-def decode_value(frame_body: bytes, node: Any, limits: WireLimits | None = None) -> Any:
-    """Decode one tagged value of a reply (parent side: Opaque allowed, RngSeed not).
+def decode_value(
+    frame_body: bytes,
+    node: Any,
+    limits: WireLimits | None = None,
+    same: tuple[Any, ...] | None = None,
+) -> Any:
+    """Decode one tagged value of a reply (parent side: Opaque allowed, RngSeed not;
+    ``same``: decoding args_after of a call with these arguments, "u" allowed).
 
     Every failure, including ones numpy raises on absurd shapes, becomes a WireError.
     """
     try:
-        return Decoder(frame_body, limits or WireLimits()).decode(node)
+        return Decoder(frame_body, limits or WireLimits(), same=same).decode(node)
     except WireError:
         raise
     except (ValueError, TypeError, OverflowError, MemoryError, RecursionError) as exc:
