@@ -56,7 +56,7 @@ from grader import __version__
 from grader.engine import GradeOptions, grade
 from grader.gradebook import Gradebook, Run, write_gradebook_csv
 from grader.report import Report
-from grader.sandbox import Limits
+from grader.sandbox import Limits, prewarm
 
 CODE_SUFFIXES = (".py", ".ipynb")
 _HASH_SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
@@ -620,6 +620,7 @@ def _worker_main(conn: Connection, grade_function) -> None:
     """Grade the submissions the parent sends, one at a time, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _exit_on_signal)  # unwinds, so the sandbox child is killed
+    prewarm()  # the fork server and the isolation probe, before the first submission
     try:
         conn.send(("ready",))
         while True:

@@ -568,3 +568,17 @@ def test_a_big_frame_is_read_straight_into_its_own_buffer():
     (whole,) = got
     assert np.array_equal(decode(whole.header["v"], whole.body), np.arange(100_000.0))
     assert reader.pending == 0 and list(reader.feed(frame({"v": ["n"]}))) != []
+
+
+def test_strong_plan_never_masks_inside_a_mask(monkeypatch, tmp_path):
+    """A non-editable install puts grader/ inside a masked site-packages: mask it once."""
+    from grader.sandbox import isolation
+
+    site_dir = tmp_path / "site-packages"
+    (site_dir / "grader").mkdir(parents=True)
+    monkeypatch.setattr(isolation.sys, "prefix", str(tmp_path))  # bound into the child's root
+    monkeypatch.setattr(isolation, "private_paths", lambda: [str(site_dir / "grader")])
+    monkeypatch.setattr(isolation.sys, "path", [*isolation.sys.path, str(site_dir)])
+    masks = isolation.strong_plan("/tmp/root", ("numpy",), 64)["masks"]
+    assert str(site_dir) in masks
+    assert str(site_dir / "grader") not in masks

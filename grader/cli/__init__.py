@@ -12,6 +12,7 @@ import importlib
 import click
 
 from grader import __version__
+from grader.sandbox.isolation import prewarm
 
 COMMAND_MODULES = {
     "check": "grading",
@@ -27,6 +28,9 @@ COMMAND_MODULES = {
 }
 
 
+GRADES_ONE = {"check", "grade"}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
@@ -35,6 +39,8 @@ class LazyGroup(click.Group):
         module_name = COMMAND_MODULES.get(name)
         if module_name is None:
             return None
+        if name in GRADES_ONE:
+            prewarm(wait=False)  # the fork server imports numpy while we import the grader
         module = importlib.import_module(f"{__name__}.{module_name}")
         return next(c for c in module.COMMANDS if c.name == name)
 

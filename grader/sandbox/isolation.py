@@ -226,6 +226,9 @@ def strong_plan(root: str, packages: tuple[str, ...], tmp_mb: int) -> dict[str, 
             continue
         if _under(real, binds):
             masks.add(real)
+    # A mask inside another is hidden by it already, and would no longer exist to mount on
+    # (site-packages/grader under site-packages, in a non-editable install).
+    masks = {m for m in masks if not _under(m, [o for o in masks if o != m])}
     return {
         "root": root,
         "binds": binds,
