@@ -1,7 +1,7 @@
 """Numerical gradient checking along random directions.
 
 Instead of one finite difference per parameter, a gradient g is checked along a random
-Gaussian direction u: the analytic directional derivative <g, u> against a five-point
+direction u: the analytic directional derivative <g, u> against a five-point
 central difference of the loss along u. The cost is four loss evaluations per direction,
 whatever the number of parameters (PyTorch's fast gradcheck uses the same idea).
 
@@ -11,9 +11,9 @@ continuous distribution, three times cheaper to draw than a Gaussian), so if g' 
 tolerance band only with probability of order tolerance / ||g' - g||, negligible for any
 real mistake, and two independent directions square that probability. The five-point
 stencil has truncation error O(h**4) and round-off of about 1e-11 with h = 1e-5, far below
-the tolerance of 1e-6
-relative to sum |g_i u_i|. Directions are scaled to max |u_i| = 1, so no input moves by more
-than 2e-5: well inside the 1e-3 margin the instances keep from ReLU's kink.
+the tolerance of 1e-6 relative to sum |g_i u_i|. Directions are scaled to max |u_i| = 1, so
+no input moves by more than 2e-5: well inside the 1e-3 margin the instances keep from
+ReLU's kink.
 """
 
 from __future__ import annotations
