@@ -88,3 +88,19 @@ def test_python_dash_m_grader_runs_in_a_subprocess():
     )
     assert completed.returncode == 0, completed.stderr
     assert "chain_backward" in completed.stdout
+
+
+def test_any_sandbox_limit_can_be_overridden(tmp_path):
+    chatty = tmp_path / "chatty.py"
+    chatty.write_text(
+        "print('x' * 10_000)\n\ndef chain_forward(a, b, c):\n    return 3 * (a + b * c)\n"
+    )
+    default = json.loads(run("grade", str(chatty), "-e", "chain_rule", "--json", "-").output)
+    limited = run(
+        "grade", str(chatty), "-e", "chain_rule", "--json", "-", "--limit", "output_bytes=100"
+    )
+    assert len(default["output"]) >= 2000
+    assert len(json.loads(limited.output)["output"]) <= 200
+    assert run("grade", str(chatty), "--limit", "nope=1").exit_code == 2
+    assert run("grade", str(chatty), "--limit", "memory_mb=abc").exit_code == 2
+    assert run("grade", str(chatty), "--limit", "memory_mb=10").exit_code == 2

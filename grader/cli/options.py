@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -58,6 +59,14 @@ def grading_options(function):
             help="Seconds one whole submission may take.",
         ),
         click.option(
+            "--limit",
+            multiple=True,
+            metavar="NAME=VALUE",
+            callback=parse_limits,
+            help="Override any other sandbox limit (repeatable), e.g. output_bytes=200000, "
+            "open_files=32, processes=16, file_mb=4, load_seconds=20. See docs/grading.md.",
+        ),
+        click.option(
             "--instances",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
             default=None,
@@ -76,10 +85,45 @@ def grading_options(function):
     return function
 
 
+LIMIT_NAMES = sorted(f.name for f in fields(Limits))
+
+
+def parse_limits(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict:
+    """`--limit NAME=VALUE` pairs, for the limits without an option of their own."""
+    overrides: dict[str, float] = {}
+    for item in value:
+        name, _, number = item.partition("=")
+        if name not in LIMIT_NAMES:
+            raise click.BadParameter(f"unknown limit {name!r}; limits: {', '.join(LIMIT_NAMES)}")
+        try:
+            overrides[name] = float(number) if "." in number or "e" in number else int(number)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: the value must be a number") from None
+    return overrides
+
+
 def make_options(
-    exercises, seed, student_id, salt, call_timeout, budget, memory_mb, instances=None
+    exercises,
+    seed,
+    student_id,
+    salt,
+    call_timeout,
+    budget,
+    memory_mb,
+    limit=None,
+    instances=None,
 ) -> GradeOptions:
-    limits = Limits(call_seconds=call_timeout, submission_seconds=budget, memory_mb=memory_mb)
+    try:
+        limits = Limits(
+            **{
+                "call_seconds": call_timeout,
+                "submission_seconds": budget,
+                "memory_mb": memory_mb,
+                **(limit or {}),
+            }
+        )
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--limit") from None
     published = None
     if instances is not None:
         try:
