@@ -110,8 +110,7 @@ def machine() -> dict[str, str]:
 def check_latency(runs: int, fresh: bool) -> dict[str, Any]:
     check = [PY, "-m", "grader", "check", str(NOTEBOOK)]
     baseline = [PY, str(ROOT / "bench" / "baseline.py"), str(NOTEBOOK)]
-    hooked = [PY, str(ROOT / "bench" / "check_prewarmed.py"), "check", str(NOTEBOOK)]
-    variants = {"check": (check, None), "baseline": (baseline, None), "hooked": (hooked, None)}
+    variants = {"check": (check, None), "baseline": (baseline, None)}
     if fresh:
         variants["check_fresh"] = (check, env(GRADER_SANDBOX_ZYGOTE="0"))
     times: dict[str, list[float]] = {name: [] for name in variants}
@@ -279,15 +278,6 @@ def render(info: dict[str, str], a: dict[str, Any], b: dict[str, Any], c: list[A
         ),
         ("(a) ratio check / baseline", f"{ratio:.2f}x", f"<= {RATIO_TARGET:.0f}x", ok(ratio <= 3)),
     ]
-    rows.append(
-        (
-            "(a) the same with the proposed CLI hook (`prewarm(wait=False)` before the "
-            "command's imports; bench/check_prewarmed.py)",
-            f"{a['hooked']:.2f} s ({a['hooked'] / a['baseline']:.2f}x)",
-            "",
-            "",
-        )
-    )
     if "check_fresh" in a:
         rows.append(
             (
