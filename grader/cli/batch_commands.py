@@ -9,9 +9,8 @@ import click
 from rich.console import Console
 
 from grader.batch import BatchOptions, WorkerStartError, grade_batch
-from grader.cli.options import validate_exercises
+from grader.cli.options import EXERCISE_OPTION, SALT_OPTION, limit_options, make_limits
 from grader.gradebook import Gradebook, GradebookError, export_csv, resolve_assignment
-from grader.sandbox import Limits
 from grader.summary import BatchProgress, print_batch_summary, print_history
 
 
@@ -26,14 +25,7 @@ from grader.summary import BatchProgress, print_batch_summary, print_history
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for reports/<student>.json, gradebook.csv and (by default) the gradebook.",
 )
-@click.option(
-    "--exercise",
-    "-e",
-    "exercises",
-    multiple=True,
-    callback=validate_exercises,
-    help="Grade only this exercise (repeatable). Default: those each submission attempts.",
-)
+@EXERCISE_OPTION
 @click.option(
     "--workers",
     "-j",
@@ -54,28 +46,8 @@ from grader.summary import BatchProgress, print_batch_summary, print_history
     default=None,
     help="The SQLite gradebook (default: OUT/gradebook.sqlite).",
 )
-@click.option("--salt", default="", envvar="GRADER_COURSE_SALT", help="Course salt for seeds.")
-@click.option(
-    "--call-timeout",
-    type=float,
-    default=Limits.call_seconds,
-    show_default=True,
-    help="Seconds one call of a student function may take.",
-)
-@click.option(
-    "--budget",
-    type=float,
-    default=Limits.submission_seconds,
-    show_default=True,
-    help="Seconds one whole submission may take.",
-)
-@click.option(
-    "--memory-mb",
-    type=int,
-    default=Limits.memory_mb,
-    show_default=True,
-    help="Memory limit of the student's process.",
-)
+@SALT_OPTION
+@limit_options
 def batch(
     directory: Path,
     out: Path,
@@ -88,6 +60,7 @@ def batch(
     call_timeout: float,
     budget: float,
     memory_mb: int,
+    limit: dict,
 ) -> None:
     """Grade every submission in DIR (a .py, a notebook or a folder per student).
 
@@ -95,10 +68,7 @@ def batch(
     only what changed. Exit code 0 when the batch completed, 130 when interrupted (what was
     graded is kept: rerun to finish).
     """
-    try:
-        limits = Limits(call_seconds=call_timeout, submission_seconds=budget, memory_mb=memory_mb)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    limits = make_limits(call_timeout, budget, memory_mb, limit)
     options = BatchOptions(
         exercises=exercises,
         workers=workers,

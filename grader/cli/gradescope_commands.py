@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli.options import validate_exercises
+from grader.cli.options import EXERCISE_OPTION
 from grader.gradescope_build import AutograderConfig, build_autograder, check_submission_choice
 from grader.renderers import VISIBILITIES
 
@@ -25,14 +25,7 @@ def gradescope() -> None:
 
 @gradescope.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--exercise",
-    "-e",
-    "exercises",
-    multiple=True,
-    callback=validate_exercises,
-    help="Grade only this exercise (repeatable). Default: those each submission attempts.",
-)
+@EXERCISE_OPTION
 @click.option(
     "--salt",
     default="",

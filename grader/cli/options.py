@@ -1,7 +1,8 @@
-"""Options shared by the commands that grade."""
+"""Options shared by the commands that grade: which exercises, seeds, and sandbox limits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from grader.public_instances import InstanceFileError, read_instances
 from grader.sandbox import Limits
 
 SUBMISSION = click.argument("path", type=click.Path(exists=True, path_type=Path))
+LIMIT_NAMES = sorted(f.name for f in fields(Limits))
 
 
 def validate_exercises(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
@@ -22,70 +24,6 @@ def validate_exercises(ctx: click.Context, param: click.Parameter, value: tuple[
             f"unknown exercise {', '.join(unknown)}; choose from: {', '.join(catalogue.names())}"
         )
     return value
-
-
-def grading_options(function):
-    """Options shared by every command that grades."""
-    options = [
-        click.option(
-            "--exercise",
-            "-e",
-            "exercises",
-            multiple=True,
-            callback=validate_exercises,
-            help="Grade only this exercise (repeatable). Default: those the submission attempts.",
-        ),
-        click.option(
-            "--seed", type=int, default=None, help="Instance seed (default: from --student)."
-        ),
-        click.option(
-            "--student", "student_id", default=None, help="Student id; seeds the instances."
-        ),
-        click.option(
-            "--salt", default="", envvar="GRADER_COURSE_SALT", help="Course salt for seeds."
-        ),
-        click.option(
-            "--call-timeout",
-            type=float,
-            default=Limits.call_seconds,
-            show_default=True,
-            help="Seconds one call of a student function may take.",
-        ),
-        click.option(
-            "--budget",
-            type=float,
-            default=Limits.submission_seconds,
-            show_default=True,
-            help="Seconds one whole submission may take.",
-        ),
-        click.option(
-            "--limit",
-            multiple=True,
-            metavar="NAME=VALUE",
-            callback=parse_limits,
-            help="Override any other sandbox limit (repeatable), e.g. output_bytes=200000, "
-            "open_files=32, processes=16, file_mb=4, load_seconds=20. See docs/grading.md.",
-        ),
-        click.option(
-            "--instances",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            default=None,
-            help="Grade against a public instance file (a student kit) instead of the answer key.",
-        ),
-        click.option(
-            "--memory-mb",
-            type=int,
-            default=Limits.memory_mb,
-            show_default=True,
-            help="Memory limit of the student's process.",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-LIMIT_NAMES = sorted(f.name for f in fields(Limits))
 
 
 def parse_limits(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict:
@@ -102,28 +40,97 @@ def parse_limits(ctx: click.Context, param: click.Parameter, value: tuple[str, .
     return overrides
 
 
-def make_options(
-    exercises,
-    seed,
-    student_id,
-    salt,
-    call_timeout,
-    budget,
-    memory_mb,
-    limit=None,
-    instances=None,
-) -> GradeOptions:
+def apply(options: list[Callable], function: Callable) -> Callable:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+EXERCISE_OPTION = click.option(
+    "--exercise",
+    "-e",
+    "exercises",
+    multiple=True,
+    callback=validate_exercises,
+    help="Grade only this exercise (repeatable). Default: those the submission attempts.",
+)
+SALT_OPTION = click.option(
+    "--salt", default="", envvar="GRADER_COURSE_SALT", help="Course salt for seeds."
+)
+LIMIT_OPTIONS = [
+    click.option(
+        "--call-timeout",
+        type=float,
+        default=Limits.call_seconds,
+        show_default=True,
+        help="Seconds one call of a student function may take.",
+    ),
+    click.option(
+        "--budget",
+        type=float,
+        default=Limits.submission_seconds,
+        show_default=True,
+        help="Seconds one whole submission may take.",
+    ),
+    click.option(
+        "--memory-mb",
+        type=int,
+        default=Limits.memory_mb,
+        show_default=True,
+        help="Memory limit of the student's process.",
+    ),
+    click.option(
+        "--limit",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=parse_limits,
+        help="Override any other sandbox limit (repeatable), e.g. output_bytes=200000, "
+        "open_files=32, processes=16, file_mb=4, load_seconds=20. See docs/grading.md.",
+    ),
+]
+
+
+def limit_options(function: Callable) -> Callable:
+    """--call-timeout, --budget, --memory-mb and --limit NAME=VALUE."""
+    return apply(LIMIT_OPTIONS, function)
+
+
+def grading_options(function: Callable) -> Callable:
+    """Everything `check` and `grade` share."""
+    return apply(
+        [
+            EXERCISE_OPTION,
+            click.option(
+                "--seed", type=int, default=None, help="Instance seed (default: from --student)."
+            ),
+            click.option(
+                "--student", "student_id", default=None, help="Student id; seeds the instances."
+            ),
+            SALT_OPTION,
+            click.option(
+                "--instances",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help="Grade against a public instance file (a student kit), not the answer key.",
+            ),
+            limit_options,
+        ],
+        function,
+    )
+
+
+def make_limits(call_timeout: float, budget: float, memory_mb: int, limit: dict) -> Limits:
     try:
-        limits = Limits(
-            **{
-                "call_seconds": call_timeout,
-                "submission_seconds": budget,
-                "memory_mb": memory_mb,
-                **(limit or {}),
-            }
+        return Limits(
+            call_seconds=call_timeout, submission_seconds=budget, memory_mb=memory_mb, **limit
         )
     except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
+
+
+def make_options(
+    exercises, seed, student_id, salt, instances, call_timeout, budget, memory_mb, limit
+) -> GradeOptions:
     published = None
     if instances is not None:
         try:
@@ -135,6 +142,6 @@ def make_options(
         student_id=student_id,
         seed=seed,
         course_salt=salt,
-        limits=limits,
+        limits=make_limits(call_timeout, budget, memory_mb, limit),
         published=published,
     )
