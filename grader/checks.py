@@ -109,7 +109,7 @@ class FunctionContext:
         return [m for m in self.exercise.mistakes if m.function == self.spec.name]
 
 
-def error_finding(spec: FunctionSpec, error: CallError) -> Finding:
+def error_finding(error: CallError) -> Finding:
     code = ERROR_CODES.get(error.kind, "exception")
     text = error.message
     if error.traceback:
@@ -317,7 +317,7 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
     for instance, sent, outcome in zip(context.instances, arg_sets, outcomes, strict=True):
         verdict = InstanceVerdict(instance, stdout=outcome.stdout)
         if not outcome.ok:
-            verdict.finding = error_finding(spec, outcome.error)
+            verdict.finding = error_finding(outcome.error)
         else:
             verdict.finding = checker(context, instance, outcome)
             mutated = mutated_arguments(sent, outcome.args_after, spec.params)
