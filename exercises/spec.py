@@ -73,6 +73,8 @@ class FunctionSpec:
 
     `check` is "values" (compared with the reference on every instance) or the name of a
     property checker ("minibatches") for functions whose correct output is not unique.
+    `must_not_warn`: the contract forbids warnings (an overflow in a naive sigmoid returns
+    the right 0.0 at z = -1000, with a RuntimeWarning), so a warning fails the call.
     """
 
     name: str
@@ -83,6 +85,7 @@ class FunctionSpec:
     atol: float = DEFAULT_ATOL
     gradient: GradientSpec | None = None
     check: str = "values"
+    must_not_warn: bool = False
 
     @property
     def signature(self) -> str:

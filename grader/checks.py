@@ -148,6 +148,20 @@ def identical(a: Any, b: Any) -> bool:
         return False
 
 
+def warning_finding(spec: FunctionSpec, outcome: CallOutcome) -> Finding | None:
+    if not (spec.must_not_warn and outcome.warnings):
+        return None
+    hint = (
+        "For large |z| only ever take exp of a non-positive number: exp(-|z|) works "
+        "for both signs of z."
+    )
+    return Finding(
+        Diagnosis(code="not_finite", hint=hint),
+        f"the right values, but numpy warned ({outcome.warnings[0]}): an intermediate "
+        "overflowed to inf, and the contract says it must not",
+    )
+
+
 def mutation_finding(names: list[str]) -> Finding:
     hint = (
         "Build new arrays (p - lr * g, not p -= lr * g) and new dicts ({k: ... for k in params}); "
@@ -319,7 +333,7 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
         if not outcome.ok:
             verdict.finding = error_finding(outcome.error)
         else:
-            verdict.finding = checker(context, instance, outcome)
+            verdict.finding = checker(context, instance, outcome) or warning_finding(spec, outcome)
             mutated = mutated_arguments(sent, outcome.args_after, spec.params)
             if verdict.finding is None and mutated:
                 verdict.finding = mutation_finding(mutated)

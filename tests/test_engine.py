@@ -205,3 +205,27 @@ def test_exiting_at_import_does_not_stop_grading(tmp_path, top_level):
     report = grade(path, GradeOptions(exercises=["activations"], limits=FAST))
     assert "relu" not in failures(report)
     assert report.errors
+
+
+def test_a_sigmoid_that_overflows_fails_even_with_the_right_values(tmp_path):
+    naive = write(
+        tmp_path,
+        "naive.py",
+        """
+        import numpy as np
+
+        def sigmoid(z):
+            return 1 / (1 + np.exp(-z))
+
+        def sigmoid_grad(z):
+            s = sigmoid(z)
+            return s * (1 - s)
+        """,
+    )
+    report = grade(naive, GradeOptions(exercises=["activations"], limits=FAST))
+    sigmoid = next(c for c in report.exercises[0].checks if c.function == "sigmoid")
+    assert not sigmoid.passed and sigmoid.diagnosis.code == "not_finite"
+    assert "overflow" in sigmoid.message
+    assert sigmoid.instances_passed == sigmoid.instances_total - 1
+    grad = next(c for c in report.exercises[0].checks if c.function == "sigmoid_grad")
+    assert grad.passed, "only sigmoid's contract forbids warnings"

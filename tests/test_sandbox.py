@@ -582,3 +582,13 @@ def test_strong_plan_never_masks_inside_a_mask(monkeypatch, tmp_path):
     masks = isolation.strong_plan("/tmp/root", ("numpy",), 64)["masks"]
     assert str(site_dir) in masks
     assert str(site_dir / "grader") not in masks
+
+
+def test_warnings_raised_by_a_call_come_back_with_it():
+    code = "import numpy as np\ndef f(z):\n    return np.exp(z)\n"
+    with Sandbox(source(code), FAST) as box:
+        box.start()
+        loud = box.call("f", (np.array([1000.0]),))
+        quiet = box.call("f", (np.array([1.0]),))
+    assert loud.ok and loud.warnings == ("RuntimeWarning: overflow encountered in exp",)
+    assert quiet.ok and quiet.warnings == ()

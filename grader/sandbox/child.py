@@ -41,6 +41,7 @@ import socket
 import sys
 import threading
 import types
+import warnings
 from typing import Any
 
 wire: Any = None  # the private copy of grader/sandbox/wire.py, imported by main()
@@ -69,6 +70,8 @@ MAX_TRACEBACK_CHARS = 8000
 MAX_NAMES = 5000
 MAX_CHUNK_ERRORS = 200
 MAX_ITEMS = 200_000  # Python values (not array elements) in one reply
+MAX_WARNINGS = 5  # warnings reported per call
+MAX_WARNING_CHARS = 300
 
 
 class SetupError(Exception):
@@ -632,7 +635,9 @@ class Runner:
         if not callable(fn):
             return _error("not_callable", f"{name} is a {wire._type_name(fn)}, not a function"), []
         try:
-            value = fn(*args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = fn(*args)
         except MemoryError:
             return _error(
                 "memory", f"{name} ran out of memory (limit {self.cfg['memory_mb']} MB)"
@@ -645,7 +650,10 @@ class Runner:
             return _error("exception", f"{name} raised {describe_exception(exc)}", tb), []
         finally:
             flush_output()
-        return self._encode_result(name, value, args if want_args else None, refs, body)
+        reply, buffers = self._encode_result(name, value, args if want_args else None, refs, body)
+        if caught and reply.get("error") is None:
+            reply["warnings"] = [warning_text(w) for w in caught[:MAX_WARNINGS]]
+        return reply, buffers
 
     def _encode_result(
         self,
@@ -679,6 +687,14 @@ class Runner:
             return _error("bad_reply", msg), []
         out["error"] = None
         return out, enc.buffers
+
+
+def warning_text(caught: Any) -> str:
+    """One recorded warning as "RuntimeWarning: overflow encountered in exp"."""
+    try:
+        return f"{caught.category.__name__}: {caught.message}"[:MAX_WARNING_CHARS]
+    except BaseException:  # a student's warning class may have a hostile __str__
+        return "a warning"
 
 
 def _default_rng(seed: int) -> Any:

@@ -95,6 +95,8 @@ class CallOutcome:
     stdout: str = ""
     stderr: str = ""
     truncated: bool = False
+    warnings: tuple[str, ...] = ()
+    """Warnings the call raised ("RuntimeWarning: overflow encountered in exp"), at most 5."""
 
     @property
     def ok(self) -> bool:

@@ -440,6 +440,7 @@ class Sandbox:
             capture.text(1),
             capture.text(2),
             capture.truncated,
+            _warnings(header.get("warnings")),
         )
 
     @staticmethod
@@ -521,6 +522,13 @@ def _stmt_position(header: dict[str, Any], n_chunks: int) -> tuple[int, int, int
     if type(ci) is not int or type(si) is not int or not 0 <= ci < n_chunks or si < 0:
         return None
     return ci, si, line if type(line) is int else None
+
+
+def _warnings(value: Any) -> tuple[str, ...]:
+    """The reply's warnings, as untrusted data: a few short strings, anything else dropped."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(_text(w, 300) for w in value[:5] if isinstance(w, str))
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
