@@ -229,3 +229,25 @@ def test_a_sigmoid_that_overflows_fails_even_with_the_right_values(tmp_path):
     assert sigmoid.instances_passed == sigmoid.instances_total - 1
     grad = next(c for c in report.exercises[0].checks if c.function == "sigmoid_grad")
     assert grad.passed, "only sigmoid's contract forbids warnings"
+
+
+def test_plotting_and_progress_libraries_are_harmless_stand_ins(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\nimport matplotlib.pyplot as plt\nfrom tqdm import tqdm\n"
+            "from IPython.display import display, Markdown"
+        ),
+        nbformat.v4.new_code_cell("def relu(z):\n    return np.maximum(z, 0)"),
+        nbformat.v4.new_code_cell(
+            "losses = [relu(np.array([i - 2.0]))[0] for i in tqdm(range(5))]\n"
+            "fig, ax = plt.subplots()\nax.plot(losses)\nplt.title('loss')\nplt.show()\n"
+            "display(Markdown('done'))\nassert len(losses) == 5"
+        ),
+    ]
+    path = tmp_path / "plots.ipynb"
+    nbformat.write(notebook, path)
+    report = grade(path, GradeOptions(limits=FAST))
+    assert report.errors == []
+    assert [e.name for e in report.exercises] == ["activations"]
+    assert "relu" not in failures(report)
