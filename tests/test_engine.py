@@ -251,3 +251,20 @@ def test_plotting_and_progress_libraries_are_harmless_stand_ins(tmp_path):
     assert report.errors == []
     assert [e.name for e in report.exercises] == ["activations"]
     assert "relu" not in failures(report)
+
+
+def test_a_generator_of_minibatches_is_a_list_of_minibatches(tmp_path):
+    path = write(
+        tmp_path,
+        "gen.py",
+        """
+        def minibatches(X, Y, batch_size, rng):
+            order = rng.permutation(X.shape[1])
+            for start in range(0, X.shape[1], batch_size):
+                cols = order[start : start + batch_size]
+                yield X[:, cols], Y[:, cols]
+        """,
+    )
+    report = grade(path, GradeOptions(exercises=["optimizers"], limits=FAST))
+    minibatches = next(c for c in report.exercises[0].checks if c.function == "minibatches")
+    assert minibatches.passed, minibatches.message

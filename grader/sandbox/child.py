@@ -32,6 +32,7 @@ import contextlib
 import ctypes
 import importlib
 import importlib.machinery
+import itertools
 import json
 import linecache
 import os
@@ -695,6 +696,8 @@ class Runner:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 value = fn(*args)
+                if isinstance(value, types.GeneratorType):  # `yield` where a list is due
+                    value = list(itertools.islice(value, MAX_ITEMS + 1))
         except MemoryError:
             return _error(
                 "memory", f"{name} ran out of memory (limit {self.cfg['memory_mb']} MB)"
