@@ -12,7 +12,6 @@ import importlib
 import click
 
 from grader import __version__
-from grader.sandbox.isolation import prewarm
 
 COMMAND_MODULES = {
     "check": "grading",
@@ -40,6 +39,8 @@ class LazyGroup(click.Group):
         if module_name is None:
             return None
         if name in GRADES_ONE:
+            from grader.sandbox.isolation import prewarm
+
             prewarm(wait=False)  # the fork server imports numpy while we import the grader
         module = importlib.import_module(f"{__name__}.{module_name}")
         return next(c for c in module.COMMANDS if c.name == name)
