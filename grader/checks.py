@@ -205,10 +205,7 @@ def check_minibatches(
     problem = minibatch_problem(instance.args, outcome.value)
     if problem is None:
         return None
-    spec = context.spec
-    return diagnose(
-        problem, None, outcome.value, instance.args, context.mistakes, spec.rtol, spec.atol
-    )
+    return mismatch_finding(context, problem, None, outcome.value, instance.args)
 
 
 def minibatch_problem(args: dict, batches: Any) -> Mismatch | None:

@@ -58,13 +58,6 @@ def tolerance(expected: np.ndarray, rtol: float, atol: float) -> float:
     return atol + rtol * scale
 
 
-def within_tolerance(got: Any, expected: Any, rtol: float, atol: float) -> bool:
-    g, e = as_float_array(got), as_float_array(expected)
-    if g.shape != e.shape or not np.all(np.isfinite(g)):
-        return False
-    return bool(np.max(np.abs(g - e), initial=0.0) <= tolerance(e, rtol, atol))
-
-
 def compare(expected: Any, got: Any, rtol: float, atol: float, where: str = "") -> Mismatch | None:
     """None when `got` is an acceptable answer, else the first difference found."""
     if isinstance(expected, dict):
