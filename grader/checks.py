@@ -140,12 +140,23 @@ def identical(a: Any, b: Any) -> bool:
             and len(a) == len(b)
             and all(identical(x, y) for x, y in zip(a, b, strict=True))
         )
-    if isinstance(a, RngSeed):
+    if isinstance(a, RngSeed) or same_memory(a, b):
         return True
     try:
         return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
     except (TypeError, ValueError):
         return False
+
+
+def same_memory(a: Any, b: Any) -> bool:
+    """Two arrays over the very same bytes: the sandbox hands back an argument it found
+    unchanged as a read-only view of what was sent, so this spares comparing it."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    layout_a, layout_b = a.__array_interface__, b.__array_interface__
+    return layout_a["data"][0] == layout_b["data"][0] and all(
+        layout_a[key] == layout_b[key] for key in ("shape", "strides", "typestr")
+    )
 
 
 def warning_finding(spec: FunctionSpec, outcome: CallOutcome) -> Finding | None:

@@ -480,9 +480,10 @@ def test_strong_mode_is_there_when_required():
 # --------------------------------------------------------------------------- big arguments
 
 
-def test_unchanged_big_arguments_come_back_as_fresh_copies(monkeypatch):
+def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
     """A big argument the function did not touch is not sent back (the child says
-    "unchanged" after comparing bytes); the parent still gets an independent copy."""
+    "unchanged" after comparing bytes); the parent gets a view of what it sent that nothing
+    can write through."""
     code = (
         "import numpy as np\n"
         "def keep(params, x):\n"
@@ -514,7 +515,8 @@ def test_unchanged_big_arguments_come_back_as_fresh_copies(monkeypatch):
     after_params, after_x = kept.args_after
     assert same(params["W"], after_params["W"]) and after_params["W"] is not params["W"]
     assert np.array_equal(after_x, x) and after_x.dtype == np.dtype("<f8")
-    after_params["W"][0, 0] = 99.0  # writable, and not the caller's array
+    with pytest.raises(ValueError, match="read-only"):
+        after_params["W"][0, 0] = 99.0
     assert params["W"][0, 0] == 0.0
     changed_params, changed_x = scaled.args_after
     assert np.array_equal(changed_params["W"], 2 * params["W"])

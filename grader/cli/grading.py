@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from grader import renderers
 from grader.cli.options import SUBMISSION, grading_options, make_options
 from grader.engine import grade
-from grader.renderers import VISIBILITIES, gradescope_json, junit_xml
+from grader.renderers import VISIBILITIES, gradescope_json
 from grader.report import Report
 from grader.terminal import print_report
 
@@ -90,7 +91,7 @@ def grade_command(
     if gradescope_out is not None:
         write(gradescope_out, gradescope_json(report, visibility=gradescope_visibility))
     if junit_out is not None:
-        write(junit_out, junit_xml(report))
+        write(junit_out, renderers.junit_xml(report))
     if fail_under is not None and below(report, fail_under):
         sys.exit(1)
 

@@ -30,9 +30,9 @@ executes on decoding:
 
 The "u" tag spares sending a big unchanged argument back just so that the parent can see it
 was not modified: the child compares the array's bytes with the request's own bytes, and the
-parent substitutes a fresh copy of what it sent.  A parent accepts it only while decoding
-args_after, only for a path that leads to an array it sent, and counts the bytes it
-materialises against the frame limit.
+parent substitutes a read-only view of what it sent (no copy; nothing can write through it).
+A parent accepts it only while decoding args_after, only for a path that leads to an array
+it sent, and counts the bytes it materialises against the frame limit.
 
 Decoding enforces: total frame size, header size, nesting depth, item count, ndim, dtype
 whitelist, ``prod(shape) * itemsize == nbytes`` and that every buffer lies inside the body.
@@ -64,8 +64,6 @@ DTYPES = frozenset(
 _frombuffer = np.frombuffer
 _ndarray = np.ndarray
 _generic = np.generic
-_tobytes = np.ndarray.tobytes
-_copy = np.ndarray.copy
 
 #: Arrays smaller than this are sent back in full rather than as "unchanged".
 MIN_UNCHANGED_BYTES = 2048
@@ -416,7 +414,14 @@ class Encoder:
         dtype, shape, offset, nbytes = ref
         if arr.dtype.str != dtype or list(arr.shape) != shape or arr.nbytes != nbytes:
             return False
-        return _tobytes(arr) == self.reference_body[offset : offset + nbytes]
+        return _same_bytes(arr, self.reference_body, offset)
+
+
+def _same_bytes(arr: np.ndarray, body: bytes, offset: int) -> bool:
+    """Does the C-contiguous ``arr`` hold exactly the bytes at ``body[offset:]``? (Compared
+    in place: copying both sides out first would cost more than sending the array back.)"""
+    sent = np.frombuffer(body, np.uint8, arr.nbytes, offset)
+    return bool(np.array_equal(_ndarray.reshape(arr, -1).view(np.uint8), sent))
 
 
 def array_refs(tagged: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
@@ -589,7 +594,9 @@ class Decoder:
         self.materialised += arr.nbytes
         if self.materialised + len(self.body) > self.limits.max_frame_bytes:
             raise TooLarge("'unchanged' arrays beyond the reply limit", self.materialised)
-        return _copy(arr, order="C")
+        view = _ndarray.view(arr, _ndarray)
+        view.flags.writeable = False
+        return view
 
 
 def _arity(args: list[Any], n: int) -> None:

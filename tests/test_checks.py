@@ -1,0 +1,51 @@
+"""The mutation check: an argument counts as unchanged only when its bytes are unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from grader.checks import mutated_arguments
+from grader.loading import LoadedSource, SourceChunk
+from grader.sandbox import Limits, Sandbox
+
+
+def read_only_view(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def test_a_view_of_the_sent_bytes_an_equal_copy_and_nan_copies_are_unchanged():
+    W = np.arange(6.0).reshape(2, 3)
+    nan = np.array([np.nan, 1.0])
+    sent = ({"W": W}, W, nan)
+    after = ({"W": read_only_view(W)}, W.copy(), nan.copy())
+    assert mutated_arguments(sent, after, ("params", "X", "z")) == []
+
+
+def test_changed_values_and_other_layouts_of_the_same_memory_are_mutations():
+    W = np.arange(6.0).reshape(2, 3)
+    changed = W.copy()
+    changed[0, 0] = -1.0
+    sent = (W, W, {"W": W})
+    after = (changed, W.T, {"W": W[:, :2]})
+    assert mutated_arguments(sent, after, ("a", "b", "params")) == ["a", "b", "params"]
+
+
+def test_big_arguments_are_checked_through_the_sandbox():
+    code = (
+        "def keep(params):\n"
+        "    return float(params['W'].sum())\n"
+        "def step(params):\n"
+        "    params['W'] -= 0.5\n"
+        "    return params\n"
+    )
+    params = {"W": np.ones((100, 100)), "b": np.zeros((100, 1))}
+    submission = LoadedSource(Path("s.py"), "py", (SourceChunk(code, "s.py", "s.py"),))
+    with Sandbox(submission, Limits(call_seconds=5)) as box:
+        kept, stepped = (box.call(name, (params,)) for name in ("keep", "step"))
+    assert mutated_arguments((params,), kept.args_after, ("params",)) == []
+    assert mutated_arguments((params,), stepped.args_after, ("params",)) == ["params"]
+    assert np.all(params["W"] == 1.0)
