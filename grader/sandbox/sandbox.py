@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 import weakref
 from collections.abc import Sequence
@@ -336,7 +336,8 @@ class Sandbox:
         assert self._child is not None
         child = self._child
         header = {"op": "calls", "name": name, "sets": tagged, "return_args": return_args}
-        batch = secrets.randbits(62)  # a stale or forged reply of another batch is refused
+        # A random batch number: a stale or forged reply of another batch is refused.
+        batch = int.from_bytes(os.urandom(8), "little") >> 2
         child.send(dict(header, first=0, batch=batch, mark=child.marker.decode("latin-1")), buffers)
         outcomes: list[CallOutcome] = []
         pool = [self.limits.output_bytes]
