@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +106,40 @@ def test_any_sandbox_limit_can_be_overridden(tmp_path):
     assert run("grade", str(chatty), "--limit", "nope=1").exit_code == 2
     assert run("grade", str(chatty), "--limit", "memory_mb=abc").exit_code == 2
     assert run("grade", str(chatty), "--limit", "memory_mb=10").exit_code == 2
+
+
+def test_check_prints_plain_lines_when_its_output_is_not_a_terminal():
+    result = run("check", BUGGY, "-e", "logistic_regression")
+    lines = result.output.splitlines()
+    assert lines[0].endswith("2 / 4 points (50%)")
+    failed = next(line for line in lines if line.lstrip().startswith("FAIL"))
+    assert failed.split()[:3] == ["FAIL", "logistic_backward", "0/2"]
+    assert "[known_mistake (bce_y_swapped)]" in failed
+    hint = lines[lines.index(failed) + 1]
+    assert hint.strip().startswith("hint: ") and hint.index("hint") == failed.index("[known")
+    assert not set("│┃━─╭") & set(result.output)
+
+
+def test_check_draws_tables_for_a_terminal():
+    leader, follower = pty.openpty()
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", "check", BUGGY, "-e", "logistic_regression"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        env=dict(os.environ, COLUMNS="200"),
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO once the terminal is drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert completed.returncode == 1, completed.stderr
+    assert "logistic_backward" in shown and "━" in shown

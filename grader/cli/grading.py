@@ -11,8 +11,8 @@ from grader import renderers
 from grader.cli.options import SUBMISSION, grading_options, make_options
 from grader.engine import grade
 from grader.renderers import VISIBILITIES, gradescope_json
+from grader.renderers.text import report_text
 from grader.report import Report
-from grader.terminal import print_report
 
 
 @click.command()
@@ -24,8 +24,18 @@ def check(path: Path, **options) -> None:
     Exit code 0 when every graded function passes, 1 otherwise.
     """
     report = grade(path, make_options(**options))
-    print_report(report)
+    show_report(report)
     sys.exit(0 if report.all_passed else 1)
+
+
+def show_report(report: Report) -> None:
+    """Tables and colours for a person at a terminal; plain lines for logs, pipes and files."""
+    if sys.stdout.isatty():
+        from grader.terminal import print_report  # rich is only worth importing for a person
+
+        print_report(report)
+    else:
+        click.echo(report_text(report), nl=False)
 
 
 @click.command("grade")
