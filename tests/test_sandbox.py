@@ -509,9 +509,10 @@ def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
         scaled = box.call("scale", (params, x))
         swapped = box.call("swap", (params, x))
     assert kept.value == float(params["W"].sum())
-    # keep: W and x unchanged (b, 800 bytes, is sent in full anyway); scale: nothing;
-    # swap: x (W is a new array, already sent as the value).
-    assert sorted(map(str, unchanged)) == sorted(map(str, [[[0, "W"]], [[1]], [[1]]]))
+    # keep: W, b and x unchanged; scale: b; swap: b and x (W is a new array, already sent as
+    # the value).
+    expected = [[[0, "W"]], [[0, "b"]], [[1]], [[0, "b"]], [[0, "b"]], [[1]]]
+    assert sorted(map(str, unchanged)) == sorted(map(str, expected))
     after_params, after_x = kept.args_after
     assert same(params["W"], after_params["W"]) and after_params["W"] is not params["W"]
     assert np.array_equal(after_x, x) and after_x.dtype == np.dtype("<f8")

@@ -65,8 +65,10 @@ _frombuffer = np.frombuffer
 _ndarray = np.ndarray
 _generic = np.generic
 
-#: Arrays smaller than this are sent back in full rather than as "unchanged".
-MIN_UNCHANGED_BYTES = 2048
+#: Arrays smaller than this are sent back in full rather than as "unchanged".  Every
+#: non-empty one qualifies: comparing bytes in the child is cheaper than sending them, and
+#: the parent then needs no comparison at all.
+MIN_UNCHANGED_BYTES = 1
 
 
 class WireError(ValueError):
