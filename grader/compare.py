@@ -54,7 +54,7 @@ def as_float_array(value: Any) -> np.ndarray:
 
 
 def tolerance(expected: np.ndarray, rtol: float, atol: float) -> float:
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    scale = float(np.abs(expected).max()) if expected.size else 0.0
     return atol + rtol * scale
 
 
@@ -167,12 +167,13 @@ def compare_values(
 ) -> Mismatch | None:
     got = as_float_array(got)
     expected = as_float_array(expected)
-    if not np.all(np.isfinite(got)):
-        bad = int(np.size(got) - np.count_nonzero(np.isfinite(got)))
+    finite = np.isfinite(got)
+    if not finite.all():
+        bad = int(got.size - np.count_nonzero(finite))
         return Mismatch("not_finite", where, f"{bad} of {got.size} values are nan or inf")
     error = np.abs(got - expected)
     allowed = tolerance(expected, rtol, atol)
-    worst = float(np.max(error, initial=0.0))
+    worst = float(error.max(initial=0.0))
     if worst <= allowed:
         return None
     wrong = int(np.count_nonzero(error > allowed))

@@ -76,8 +76,8 @@ class Direction:
         for output_path, input_path in pairs:
             g = np.asarray(get_path(gradient, output_path), dtype=np.float64)
             products = g * np.asarray(self.parts[input_path], dtype=np.float64)
-            total += float(np.sum(products))
-            magnitude += float(np.sum(np.abs(products)))
+            total += float(products.sum())
+            magnitude += float(np.abs(products).sum())
         return total, magnitude
 
 
