@@ -3,12 +3,14 @@
 (a) ``grader check`` of a notebook holding all 12 exercises, end to end as a subprocess
     (interpreter start included), median of N runs, against the bare baseline
     (``bench/baseline.py``: the same student code and the same reference comparisons in one
-    plain Python process, no isolation), and against the grader with a fresh interpreter per
-    sandbox child (``GRADER_SANDBOX_ZYGOTE=0``, what it did before the fork server);
+    plain Python process, no isolation); also printing to a pseudo-terminal (rich tables; the
+    main row's output is not a terminal, so check prints plain lines) and with a fresh
+    interpreter per sandbox child (``GRADER_SANDBOX_ZYGOTE=0``, before the fork server);
 (b) ``grader batch`` of 200 notebooks generated from ``submissions/`` with 2 workers (or a
     ProcessPoolExecutor over ``grader.engine.grade`` when ``grader batch`` is missing):
     submissions per second, and the per-submission cost against the baseline;
-(c) gradient-check scaling: ``deep_network`` graded with ~100 and ~100,000 parameters;
+(c) gradient-check scaling: ``deep_network`` graded with ~100, ~10,000 and ~100,000
+    parameters (``bench/gradscale.py``);
 (d) peak RSS of the batch's processes (sampled from /proc during the batch runs).
 
 Options: ``--runs N`` (check runs, default 7), ``--batch N`` (class size, 200),
@@ -25,12 +27,14 @@ import datetime
 import json
 import os
 import platform
+import pty
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -51,15 +55,39 @@ def env(**changes: str) -> dict[str, str]:
     return out
 
 
-def timed(cmd: list[str], environ: dict[str, str] | None = None) -> float:
+def timed(cmd: list[str], environ: dict[str, str] | None = None, terminal: bool = False) -> float:
+    """Wall seconds of one run; ``terminal``: its standard output is a pseudo-terminal."""
+    leader, follower = pty.openpty() if terminal else (-1, -1)
+    drain = threading.Thread(target=drain_terminal, args=(leader,), daemon=True)
+    if terminal:
+        drain.start()
     t0 = time.perf_counter()
     done = subprocess.run(
-        cmd, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=ROOT,
+        env=environ,
+        stdout=follower if terminal else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     elapsed = time.perf_counter() - t0
+    if terminal:
+        os.close(follower)
+        drain.join()
+        os.close(leader)
     if done.returncode not in (0, 1):  # grader check exits 1 when a function fails
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
     return elapsed
+
+
+def drain_terminal(leader: int) -> None:
+    """Read a pseudo-terminal until its other end is closed (else the writer would block)."""
+    while True:
+        try:
+            if not os.read(leader, 65536):
+                return
+        except OSError:
+            return
 
 
 def loadavg() -> str:
@@ -111,15 +139,19 @@ def machine() -> dict[str, str]:
 def check_latency(runs: int, fresh: bool) -> dict[str, Any]:
     check = [PY, "-m", "grader", "check", str(NOTEBOOK)]
     baseline = [PY, str(ROOT / "bench" / "baseline.py"), str(NOTEBOOK)]
-    variants = {"check": (check, None), "baseline": (baseline, None)}
+    variants = {
+        "check": (check, None, False),
+        "baseline": (baseline, None, False),
+        "check_terminal": (check, None, True),
+    }
     if fresh:
-        variants["check_fresh"] = (check, env(GRADER_SANDBOX_ZYGOTE="0"))
+        variants["check_fresh"] = (check, env(GRADER_SANDBOX_ZYGOTE="0"), False)
     times: dict[str, list[float]] = {name: [] for name in variants}
-    for cmd, environ in variants.values():
-        timed(cmd, environ)  # warm the page cache
+    for cmd, environ, terminal in variants.values():
+        timed(cmd, environ, terminal)  # warm the page cache
     for _ in range(runs):  # interleaved, so that a burst of load hits every variant alike
-        for name, (cmd, environ) in variants.items():
-            times[name].append(timed(cmd, environ))
+        for name, (cmd, environ, terminal) in variants.items():
+            times[name].append(timed(cmd, environ, terminal))
     return {name: statistics.median(values) for name, values in times.items()} | {"runs": runs}
 
 
@@ -278,6 +310,12 @@ def render(info: dict[str, str], a: dict[str, Any], b: dict[str, Any], c: list[A
             "",
         ),
         ("(a) ratio check / baseline", f"{ratio:.2f}x", f"<= {RATIO_TARGET:.0f}x", ok(ratio <= 3)),
+        (
+            "(a) the same check printing to a terminal (rich tables instead of plain lines)",
+            f"{a['check_terminal']:.2f} s ({a['check_terminal'] / a['baseline']:.2f}x)",
+            "",
+            "",
+        ),
     ]
     if "check_fresh" in a:
         rows.append(
@@ -356,37 +394,7 @@ def render(info: dict[str, str], a: dict[str, Any], b: dict[str, Any], c: list[A
                 "",
             )
         )
-    small, large = c[0], c[-1]
-    delta = large.grading - small.grading
-    passes = large.reference_passes + large.student_passes
-    moved = delta - (passes - small.reference_passes - small.student_passes)
-    for row in c:
-        rows.append(
-            (
-                f"(c) grade `deep_network`, {row.params:,} parameters "
-                f"(layers {row.widths}, m={row.m}, 5 instances)",
-                f"{ms(row.grading)}: passes {ms(row.reference_passes + row.student_passes)}, "
-                f"sandbox calls {ms(row.sandbox_calls)}, rest {ms(row.rest)}"
-                + ("" if row.passed else " (FAILED)"),
-                "",
-                "",
-            )
-        )
-    rows += [
-        (
-            "(c) difference 100k - 100 parameters vs the forward/backward passes at 100k",
-            f"{ms(delta)} vs {ms(passes)} (the rest of the difference, moving "
-            f"100k-entry arrays around: {ms(moved)})",
-            "diff <= passes",
-            ok(delta <= passes),
-        ),
-        (
-            "(c) one central difference per parameter instead (estimate at 100k)",
-            f"{large.per_parameter_estimate:.0f} s",
-            "",
-            "",
-        ),
-    ]
+    rows += gradient_rows(c)
     peaks = b["peaks"]
     rows.append(
         (
@@ -412,9 +420,15 @@ def render(info: dict[str, str], a: dict[str, Any], b: dict[str, Any], c: list[A
         f"turn, .py samples split into one cell per top-level statement), without "
         f"{', '.join(SLOW_BY_DESIGN)}, which spends its 5 s call limit by design. "
         "(c): passes = the answer key's forward/backward during grading (timed) + the "
-        "student's (timed on the same instances); sandbox calls = the time in "
+        "student's (timed on the same instances); sandbox transport = the time in "
         "`Sandbox.call_many` minus the student's passes (sending the arrays both ways); "
-        "rest = the grader's own work (directions, copies, comparisons)."
+        "the grader's own work = the rest (random directions, stencil points, projections, "
+        "comparisons). Why diff <= passes does not hold: diff - passes is the transport and "
+        "the grader's own work at 100k minus the whole grading at 100 parameters; at 100k "
+        "parameters and m=64 a forward pass (matrix products) takes about as long as two or "
+        "three sweeps over the parameters (copying them, drawing a random direction), and "
+        "sending the parameters to an isolated process, checking along random directions "
+        "and comparing the gradient each take such sweeps per instance."
     )
     return "\n".join([machine_line, "", *lines, "", notes, ""])
 
@@ -428,6 +442,60 @@ def compile_bytecode() -> None:
     """
     for package in ("grader", "exercises", "reference", "bench"):
         compileall.compile_dir(ROOT / package, quiet=1)
+
+
+def gradient_rows(c: list[Any]) -> list[tuple[str, str, str, str]]:
+    rows = [
+        (
+            f"(c) grade `deep_network`, {row.params:,} parameters "
+            f"(layers {row.widths}, m={row.m}, {gradscale.INSTANCES} instances)",
+            f"{ms(row.grading)}: passes {ms(row.reference_passes + row.student_passes)}, "
+            f"sandbox transport {ms(row.sandbox_calls)}, the grader's own work {ms(row.rest)}"
+            + ("" if row.passed else " (FAILED)"),
+            "",
+            "",
+        )
+        for row in c
+    ]
+    small, middle, large = c[0], c[len(c) // 2], c[-1]
+    passes = large.reference_passes + large.student_passes
+    delta = large.grading - small.grading
+    grew = (large.grading - small.grading) / max(middle.grading - small.grading, 1e-9)
+    sizes = (large.params - small.params) / (middle.params - small.params)
+    rows += [
+        (
+            "(c) difference 100k - 100 parameters vs the forward/backward passes at 100k",
+            f"{ms(delta)} vs {ms(passes)}: passes "
+            f"{ms(passes - small.reference_passes - small.student_passes)}, sandbox transport "
+            f"{ms(large.sandbox_calls - small.sandbox_calls)}, the grader's own work "
+            f"{ms(large.rest - small.rest)}",
+            "diff <= passes",
+            ok(delta <= passes),
+        ),
+        (
+            "(c) the same in forward passes of the 100k network (one: "
+            f"{large.forward * 1000:.2f} ms)",
+            f"{delta / large.forward:.0f} forward passes for {gradscale.INSTANCES} instances "
+            f"(one central difference per parameter: {2 * large.params * gradscale.INSTANCES:,})",
+            "",
+            "",
+        ),
+        (
+            f"(c) growth from {middle.params:,} to {large.params:,} parameters "
+            f"({sizes:.1f}x more, counted from {small.params})",
+            f"grading cost beyond the 100-parameter case grew {grew:.1f}x: linear in the "
+            "parameters, like one pass",
+            "",
+            "",
+        ),
+        (
+            "(c) one central difference per parameter instead (estimate at 100k)",
+            f"{large.per_parameter_estimate:.0f} s",
+            "",
+            "",
+        ),
+    ]
+    return rows
 
 
 def cost_text(cost: dict[str, float]) -> str:

@@ -1,18 +1,20 @@
-"""Gradient-check scaling: grading ``deep_network`` with ~100 and with ~100,000 parameters.
+"""Gradient-check scaling: grading ``deep_network`` with ~100, ~10,000 and ~100,000 parameters.
 
 The submission is ``submissions/correct.py`` (its ``deep_backward`` is reference-equivalent
 code), loaded once in a sandbox; the instances are built here with big layers and graded the
 way the engine grades them (``engine.grade_exercise``: values against the answer key, inputs
 not modified, and the gradient checked along random directions against finite differences of
-the loss).  What a bigger network costs is its forward and backward passes (the answer key's,
-counted and timed in this process, and the student's, run in the sandbox and timed here on
-the same instances); everything else, the grading proper, should not grow with the number of
-parameters.  For contrast, the table also shows what one central difference per parameter
-would cost (two loss evaluations per parameter and instance).
+the loss).  What a bigger network costs is its forward and backward passes: the answer key's,
+timed in this process, and the student's, timed inside the sandbox by wrappers the benchmark
+adds to the submission (the child runs numpy on one thread, so timing the same code here
+would undercount it).  Everything else, sending the arrays and the grading proper, should
+not grow beyond that.  For contrast, the table also shows what one central difference per
+parameter would cost (two loss evaluations per parameter and instance).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
@@ -26,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSION = ROOT / "submissions" / "correct.py"
 SMALL = ([3, 8, 6, 2], 16)  # 100 parameters
+MEDIUM = ([60, 90, 50, 1], 64)  # 10,091 parameters
 LARGE = ([200, 300, 130, 1], 64)  # 99,561 parameters
 INSTANCES = 5  # as many as the exercise's own generator makes
 
@@ -41,6 +44,7 @@ class Row:
     passes_count: int
     passed: bool
     per_parameter_estimate: float  # what one central difference per parameter would cost
+    forward: float = 0.0  # seconds of one forward pass and loss (answer key), per instance
     calls: float = 0.0  # seconds inside Sandbox.call_many (student passes included)
 
     @property
@@ -118,23 +122,44 @@ class PassTimer:
             setattr(self.module, name, original)
 
 
-def student_functions() -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "student"}
-    exec(compile(SUBMISSION.read_text(), str(SUBMISSION), "exec"), namespace)
-    return namespace
+#: Appended to the submission: the time its outermost deep_forward/deep_backward calls take,
+#: measured in the child and read back (and reset) by calling ``bench_pass_seconds()``.
+PASS_TIMERS = """
+import time as _bench_time
+
+_bench_spent = [0.0, 0]
 
 
-def student_seconds(namespace: dict[str, Any], insts: list[Any], repeats: int) -> float:
-    """The student's forward and backward on every instance (as the engine calls them)."""
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for inst in insts:
-            a = inst.args
-            namespace["deep_forward"](a["X"], a["params"])
-            namespace["deep_backward"](a["X"], a["Y"], a["params"])
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
+def _bench_timed(function):
+    def timed(*args):
+        _bench_spent[1] += 1
+        t0 = _bench_time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            _bench_spent[1] -= 1
+            if _bench_spent[1] == 0:
+                _bench_spent[0] += _bench_time.perf_counter() - t0
+
+    return timed
+
+
+deep_forward = _bench_timed(deep_forward)
+deep_backward = _bench_timed(deep_backward)
+
+
+def bench_pass_seconds():
+    spent, _bench_spent[0] = _bench_spent[0], 0.0
+    return spent
+"""
+
+
+def timed_submission() -> Any:
+    from grader.loading import SourceChunk, load_submission
+
+    source = load_submission(SUBMISSION)
+    timers = SourceChunk(PASS_TIMERS, "benchmark timers", "<benchmark timers>")
+    return dataclasses.replace(source, chunks=(*source.chunks, timers))
 
 
 def forward_seconds(insts: list[Any], repeats: int) -> float:
@@ -154,13 +179,11 @@ def forward_seconds(insts: list[Any], repeats: int) -> float:
 def measure(repeats: int = 7) -> list[Row]:
     import exercises
     from grader.engine import grade_exercise
-    from grader.loading import load_submission
     from grader.sandbox import Limits, Sandbox
 
     exercise = exercises.get("deep_network")
-    namespace = student_functions()
     rows = []
-    with Sandbox(load_submission(SUBMISSION), Limits(submission_seconds=600)) as box:
+    with Sandbox(timed_submission(), Limits(submission_seconds=600)) as box:
         load = box.start()
         in_calls = [0.0]
         call_many = box.call_many
@@ -172,11 +195,17 @@ def measure(repeats: int = 7) -> list[Row]:
             finally:
                 in_calls[0] += time.perf_counter() - t0
 
+        def student_seconds() -> float:
+            return float(call_many("bench_pass_seconds", [()])[0].value)
+
         box.call_many = timed_call_many  # type: ignore[method-assign]
-        sizes = [(widths, m, instances(widths, m)) for widths, m in (SMALL, LARGE)]
-        samples: dict[int, list[tuple[float, float, int, float, bool]]] = {0: [], 1: []}
+        sizes = [(widths, m, instances(widths, m)) for widths, m in (SMALL, MEDIUM, LARGE)]
+        samples: dict[int, list[tuple[float, float, int, float, float, bool]]] = {
+            k: [] for k in range(len(sizes))
+        }
         for _widths, _m, insts in sizes:
             grade_exercise(box, load, exercise, insts, 0)  # warm up
+        student_seconds()
         for _ in range(repeats):  # sizes interleaved: the allocator and caches see both
             for k, (_widths, _m, insts) in enumerate(sizes):
                 in_calls[0] = 0.0
@@ -185,28 +214,28 @@ def measure(repeats: int = 7) -> list[Row]:
                     result = grade_exercise(box, load, exercise, insts, 0)
                     elapsed = time.perf_counter() - t0
                 ok = result.score == result.max_score
-                samples[k].append((elapsed, timer.seconds, timer.calls, in_calls[0], ok))
+                student = student_seconds()
+                samples[k].append((elapsed, timer.seconds, timer.calls, in_calls[0], student, ok))
         for k, (widths, m, insts) in enumerate(sizes):
-            timings = [x[0] for x in samples[k]]
-            reference_times = [x[1] for x in samples[k]]
-            counts = [x[2] for x in samples[k]]
-            calls = statistics.median(x[3] for x in samples[k])
-            passed = all(x[4] for x in samples[k])
-            student = student_seconds(namespace, insts, repeats)
+
+            def median(i: int, k: int = k) -> float:
+                return statistics.median(x[i] for x in samples[k])
+
             params = parameter_count(widths)
-            per_parameter = 2 * params * len(insts) * forward_seconds(insts, repeats)
+            forward = forward_seconds(insts, repeats)
             rows.append(
                 Row(
                     params=params,
                     widths=widths,
                     m=m,
-                    grading=statistics.median(timings),
-                    reference_passes=statistics.median(reference_times),
-                    student_passes=student,
-                    passes_count=counts[0] + 2 * len(insts),
-                    passed=passed,
-                    per_parameter_estimate=per_parameter,
-                    calls=calls,
+                    grading=median(0),
+                    reference_passes=median(1),
+                    student_passes=median(4),
+                    passes_count=samples[k][0][2] + 2 * len(insts),
+                    passed=all(x[5] for x in samples[k]),
+                    per_parameter_estimate=2 * params * len(insts) * forward,
+                    forward=forward,
+                    calls=median(3),
                 )
             )
     return rows

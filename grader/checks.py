@@ -197,8 +197,7 @@ def gradient_finding(context: FunctionContext, instance: Instance, got: Any) -> 
     if gradient is None or not instance.gradient_check or instance.expected is not None:
         return None
     pairs = gradient.pairs(instance.args)
-    directions = gradcheck.directions_for(instance.args, pairs, context.rng)
-    if gradcheck.matches_loss(got, gradient.loss, instance.args, pairs, directions):
+    if gradcheck.matches_loss(got, gradient.loss, instance.args, pairs, context.rng):
         return None
     return Finding(
         Diagnosis(code="wrong_values", hint="Compare each step of your chain rule with the loss."),
@@ -304,7 +303,7 @@ def consistent_with_own_forward(
     plans, arg_sets = [], []
     for verdict, got in failed:
         pairs = gradient.pairs(verdict.instance.args)
-        directions = gradcheck.directions_for(verdict.instance.args, pairs, context.rng)
+        directions = list(gradcheck.directions_for(verdict.instance.args, pairs, context.rng))
         points = [p for d in directions for p in gradcheck.stencil_points(verdict.instance.args, d)]
         plans.append((verdict, got, pairs, directions, points))
         arg_sets += [tuple(to_wire(point[p]) for p in forward.params) for point in points]
