@@ -3,9 +3,9 @@
 (a) ``grader check`` of a notebook holding all 12 exercises, end to end as a subprocess
     (interpreter start included), median of N runs, against the bare baseline
     (``bench/baseline.py``: the same student code and the same reference comparisons in one
-    plain Python process, no isolation); also printing to a pseudo-terminal (rich tables; the
-    main row's output is not a terminal, so check prints plain lines) and with a fresh
-    interpreter per sandbox child (``GRADER_SANDBOX_ZYGOTE=0``, before the fork server);
+    plain Python process, no isolation); also printing to a pseudo-terminal (coloured and
+    wrapped lines; the main row's output is not a terminal) and with a fresh interpreter per
+    sandbox child (``GRADER_SANDBOX_ZYGOTE=0``, what it did before the fork server);
 (b) ``grader batch`` of 200 notebooks generated from ``submissions/`` with 2 workers (or a
     ProcessPoolExecutor over ``grader.engine.grade`` when ``grader batch`` is missing):
     submissions per second, and the per-submission cost against the baseline;
@@ -311,7 +311,7 @@ def render(info: dict[str, str], a: dict[str, Any], b: dict[str, Any], c: list[A
         ),
         ("(a) ratio check / baseline", f"{ratio:.2f}x", f"<= {RATIO_TARGET:.0f}x", ok(ratio <= 3)),
         (
-            "(a) the same check printing to a terminal (rich tables instead of plain lines)",
+            "(a) the same check printing to a terminal (coloured lines, wrapped to its width)",
             f"{a['check_terminal']:.2f} s ({a['check_terminal'] / a['baseline']:.2f}x)",
             "",
             "",

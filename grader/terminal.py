@@ -1,4 +1,7 @@
-"""Render reports and the catalogue for a terminal (rich tables; plain text when piped)."""
+"""Rich renderings: the report as tables (in notebooks), the catalogue, the isolation report.
+
+`grader check` prints `grader.renderers.text` instead: lines that read the same in a log.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,14 +121,14 @@ def test_check_prints_plain_lines_when_its_output_is_not_a_terminal():
     assert not set("│┃━─╭") & set(result.output)
 
 
-def test_check_draws_tables_for_a_terminal():
+def test_check_colours_and_wraps_its_lines_for_a_terminal():
     leader, follower = pty.openpty()
     completed = subprocess.run(
         [sys.executable, "-m", "grader", "check", BUGGY, "-e", "logistic_regression"],
         stdout=follower,
         stderr=subprocess.PIPE,
         timeout=120,
-        env=dict(os.environ, COLUMNS="200"),
+        env=dict(os.environ, COLUMNS="72"),
     )
     os.close(follower)
     chunks = []
@@ -142,4 +143,9 @@ def test_check_draws_tables_for_a_terminal():
     os.close(leader)
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert completed.returncode == 1, completed.stderr
-    assert "logistic_backward" in shown and "━" in shown
+    assert "\x1b[" in shown  # colours
+    visible = re.sub(r"\x1b\[[0-9;]*m", "", shown).splitlines()
+    assert any(line.lstrip().startswith("FAIL logistic_backward") for line in visible)
+    assert any(line.lstrip().startswith("hint: ") for line in visible)
+    function_lines = [line for line in visible if line.startswith("  ")]
+    assert len(function_lines) > 4 and max(map(len, function_lines)) <= 72

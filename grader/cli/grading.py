@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,13 +31,25 @@ def check(path: Path, **options) -> None:
 
 
 def show_report(report: Report) -> None:
-    """Tables and colours for a person at a terminal; plain lines for logs, pipes and files."""
-    if sys.stdout.isatty():
-        from grader.terminal import print_report  # rich is only worth importing for a person
+    """The report as lines: coloured and wrapped to the width of a terminal; as they are in a
+    log or a pipe (click.echo drops the colours there)."""
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    click.echo(report_text(report, style=terminal_style, width=width), nl=False)
 
-        print_report(report)
-    else:
-        click.echo(report_text(report), nl=False)
+
+STYLES: dict[str, dict[str, Any]] = {
+    "heading": {"bold": True},
+    "pass": {"fg": "green"},
+    "fail": {"fg": "red", "bold": True},
+    "tag": {"fg": "yellow", "bold": True},
+    "hint": {"fg": "cyan"},
+    "problem": {"fg": "red"},
+    "note": {"dim": True},
+}
+
+
+def terminal_style(text: str, role: str) -> str:
+    return click.style(text, **STYLES[role])
 
 
 @click.command("grade")

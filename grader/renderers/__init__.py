@@ -3,7 +3,7 @@
 Each renderer is a pure function of the report (no I/O, no click): the command line
 writes what they return. `gradescope` makes Gradescope's `results.json`; `junit` makes
 JUnit XML, which CI systems (GitHub Actions, GitLab, Jenkins) display as test results;
-`text` is the plain report `grader check` prints when its output is not a terminal.
+`text` is the report `grader check` prints, a line per function.
 """
 
 from __future__ import annotations

@@ -1,17 +1,41 @@
-"""The report as plain text: what `grader check` prints when its output is not a terminal.
+"""The report as lines of text: what `grader check` prints, to a terminal or to a log.
 
-CI logs, pipes and files get one line per function, nothing wrapped to a width or drawn
-with box characters, and no colour codes; a person at a terminal gets the tables of
-`grader.terminal`. This module does not import rich, which `grader check` would otherwise
-pay for (about 25 ms of import and layout) just to print to a log.
+One line per function with its points, diagnosis and message, then its hint: long
+messages read better across the whole width than squeezed into a table column, and a log
+gets exactly what a terminal shows. The caller decides on colours (`style` marks each
+part with its role) and on wrapping (`width`; None for logs, which should not be wrapped).
+This module does not import rich: laying out tables with it cost `grader check` about
+25 ms.
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable
+
 from grader.renderers.gradescope import diagnosis_label
 from grader.report import CheckResult, ExerciseResult, Report
 
+ROLES = ("heading", "pass", "fail", "tag", "hint", "problem", "note")
 MARKS = {True: "ok  ", False: "FAIL"}
+
+Style = Callable[[str, str], str]
+"""(text, role) -> the text as it should be printed (role is one of ROLES)."""
+
+
+def plain(text: str, role: str) -> str:
+    return text
+
+
+def report_text(report: Report, style: Style = plain, width: int | None = None) -> str:
+    lines = [style(headline(report), "heading")]
+    if report.errors:
+        lines += ["", style("problems in the submission:", "problem")]
+        lines += [style(f"  {error}", "problem") for error in report.errors]
+    for exercise in report.exercises:
+        lines += ["", *exercise_lines(exercise, style, width)]
+    lines += ["", style(report.selection, "note")]
+    return "\n".join(lines) + "\n"
 
 
 def headline(report: Report) -> str:
@@ -21,30 +45,38 @@ def headline(report: Report) -> str:
     )
 
 
-def report_text(report: Report) -> str:
-    lines = [headline(report)]
-    if report.errors:
-        lines += ["", "problems in the submission:"]
-        lines += [f"  {error}" for error in report.errors]
-    for exercise in report.exercises:
-        lines += ["", *exercise_lines(exercise)]
-    lines += ["", report.selection]
-    return "\n".join(lines) + "\n"
-
-
-def exercise_lines(exercise: ExerciseResult) -> list[str]:
-    lines = [f"{exercise.name}: {exercise.score:g} / {exercise.max_score:g}"]
-    width = max((len(check.function) for check in exercise.checks), default=0)
+def exercise_lines(exercise: ExerciseResult, style: Style, width: int | None) -> list[str]:
+    lines = [style(f"{exercise.name}: {exercise.score:g} / {exercise.max_score:g}", "heading")]
+    name_width = max((len(check.function) for check in exercise.checks), default=0)
     for check in exercise.checks:
-        lines += check_lines(check, width)
+        lines += check_lines(check, name_width, style, width)
     return lines
 
 
-def check_lines(check: CheckResult, width: int) -> list[str]:
+def check_lines(check: CheckResult, name_width: int, style: Style, width: int | None) -> list[str]:
+    mark = MARKS[check.passed]
     points = f"{check.score:g}/{check.max_score:g}"
+    lead = f"  {mark} {check.function:<{name_width}}  {points:>5}  "
     tag = "" if check.diagnosis is None else f"[{diagnosis_label(check)}] "
-    lead = f"  {MARKS[check.passed]} {check.function:<{width}}  {points:>5}  "
-    lines = [lead + tag + check.message]
+    first, *rest = wrapped(lead + tag + check.message, len(lead), width)
+    first = first.replace(mark, style(mark, "pass" if check.passed else "fail"), 1)
+    if tag:
+        first = first.replace(tag.rstrip(), style(tag.rstrip(), "tag"), 1)
+    lines = [first, *rest]
     if check.diagnosis is not None and check.diagnosis.hint:
-        lines.append(" " * len(lead) + f"hint: {check.diagnosis.hint}")
+        hint = " " * len(lead) + f"hint: {check.diagnosis.hint}"
+        lines += [style(line, "hint") for line in wrapped(hint, len(lead), width)]
     return lines
+
+
+def wrapped(line: str, indent: int, width: int | None) -> list[str]:
+    """`line` wrapped to `width` with a hanging indent (as it is, when width is None)."""
+    if width is None or width <= indent + 20:
+        return [line]
+    return textwrap.wrap(
+        line,
+        width,
+        subsequent_indent=" " * indent,
+        drop_whitespace=True,
+        break_on_hyphens=False,
+    ) or [line]
