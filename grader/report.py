@@ -23,6 +23,15 @@ class Diagnosis(BaseModel):
     mistake: str | None = Field(None, description="for `known_mistake`: the catalogue code")
     hint: str | None = Field(None, description="where to look, never the expected answer")
 
+    @property
+    def label(self) -> str:
+        """How reports name it: `code: mistake`, `code by factor` or `code`."""
+        if self.mistake:
+            return f"{self.code}: {self.mistake}"
+        if self.factor_name:
+            return f"{self.code} by {self.factor_name}"
+        return self.code
+
 
 class InstanceFailure(BaseModel):
     instance: str = Field(description="the problem instance, e.g. 'n=2, k=3, m=5'")

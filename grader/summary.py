@@ -53,13 +53,7 @@ class BatchStats:
 
 
 def diagnosis_label(diagnosis: Diagnosis | None) -> str:
-    if diagnosis is None:
-        return "no diagnosis"
-    if diagnosis.mistake:
-        return f"{diagnosis.code}: {diagnosis.mistake}"
-    if diagnosis.factor_name:
-        return f"{diagnosis.code} by {diagnosis.factor_name}"
-    return diagnosis.code
+    return "no diagnosis" if diagnosis is None else diagnosis.label
 
 
 def summarize(reports: Sequence[Report], top: int = 5, diagnoses: int = 2) -> BatchStats:

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from exercises import Exercise
+from grader.renderers.text import headline
 from grader.report import CheckResult, Report
 from grader.sandbox import IsolationInfo
 
@@ -42,12 +43,7 @@ def feedback_text(check: CheckResult) -> Text:
     text = Text(check.message)
     diagnosis = check.diagnosis
     if diagnosis is not None:
-        label = diagnosis.code
-        if diagnosis.mistake:
-            label += f": {diagnosis.mistake}"
-        elif diagnosis.factor_name:
-            label += f" by {diagnosis.factor_name}"
-        text = Text.assemble((f"[{label}] ", "bold yellow"), text)
+        text = Text.assemble((f"[{diagnosis.label}] ", "bold yellow"), text)
         if diagnosis.hint:
             text.append(f"\nhint: {diagnosis.hint}", style="cyan")
     return text
@@ -55,9 +51,7 @@ def feedback_text(check: CheckResult) -> Text:
 
 def report_renderable(report: Report) -> Group:
     parts: list = []
-    header = f"{report.submission}: {report.score:g} / {report.max_score:g} points"
-    header += f" ({report.percent:.0f}%)"
-    parts.append(Text(header, style="bold"))
+    parts.append(Text(headline(report), style="bold"))
     if report.errors:
         parts.append(
             Panel("\n".join(report.errors), title="problems in the submission", style="red")

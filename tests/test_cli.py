@@ -115,7 +115,7 @@ def test_check_prints_plain_lines_when_its_output_is_not_a_terminal():
     assert lines[0].endswith("2 / 4 points (50%)")
     failed = next(line for line in lines if line.lstrip().startswith("FAIL"))
     assert failed.split()[:3] == ["FAIL", "logistic_backward", "0/2"]
-    assert "[known_mistake (bce_y_swapped)]" in failed
+    assert "[known_mistake: bce_y_swapped]" in failed
     hint = lines[lines.index(failed) + 1]
     assert hint.strip().startswith("hint: ") and hint.index("hint") == failed.index("[known")
     assert not set("│┃━─╭") & set(result.output)

@@ -243,3 +243,12 @@ def test_xml_text_keeps_what_xml_allows():
     assert xml_text("tab\tnewline\nreturn\r é 😀") == "tab\tnewline\nreturn\r é 😀"
     assert xml_text("\x01\x08\x0b\x0c\ufffe") == "\ufffd" * 5
     assert xml_text(1.5) == "1.5"
+
+
+def test_diagnosis_labels_name_the_mistake_or_the_factor():
+    assert Diagnosis(code="known_mistake", mistake="bce_y_swapped").label == (
+        "known_mistake: bce_y_swapped"
+    )
+    assert Diagnosis(code="scaled", factor=0.5, factor_name="1/2").label == "scaled by 1/2"
+    assert Diagnosis(code="shape_transposed").label == "shape_transposed"
+    assert "label" not in Diagnosis(code="shape").model_dump()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from grader.renderers.gradescope import diagnosis_label
 from grader.report import CheckResult, ExerciseResult, Report
 
 ROLES = ("heading", "pass", "fail", "tag", "hint", "problem", "note")
@@ -57,7 +56,7 @@ def check_lines(check: CheckResult, name_width: int, style: Style, width: int | 
     mark = MARKS[check.passed]
     points = f"{check.score:g}/{check.max_score:g}"
     lead = f"  {mark} {check.function:<{name_width}}  {points:>5}  "
-    tag = "" if check.diagnosis is None else f"[{diagnosis_label(check)}] "
+    tag = "" if check.diagnosis is None else f"[{check.diagnosis.label}] "
     first, *rest = wrapped(lead + tag + check.message, len(lead), width)
     first = first.replace(mark, style(mark, "pass" if check.passed else "fail"), 1)
     if tag:
