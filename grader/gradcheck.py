@@ -94,6 +94,16 @@ def agrees(analytic: float, magnitude: float, numeric: float) -> bool:
     return abs(analytic - numeric) <= RTOL * (magnitude + abs(numeric)) + ATOL
 
 
+def agrees_along(
+    direction: Direction,
+    gradient: Any,
+    pairs: Sequence[tuple[Path, Path]],
+    losses: Sequence[float],
+) -> bool:
+    """<gradient, u> against the central difference of the losses at u's stencil points."""
+    return agrees(*direction.project(gradient, pairs), stencil_derivative(losses))
+
+
 def directions_for(
     args: Args, pairs: Sequence[tuple[Path, Path]], rng: np.random.Generator
 ) -> Iterator[Direction]:
@@ -115,12 +125,11 @@ def matches_losses(
     """
     if any(value is None or not np.isfinite(value) for value in losses):
         return None
-    for i, direction in enumerate(directions):
-        analytic, magnitude = direction.project(gradient, pairs)
-        numeric = stencil_derivative(losses[len(STENCIL) * i : len(STENCIL) * (i + 1)])
-        if not agrees(analytic, magnitude, numeric):
-            return False
-    return True
+    n = len(STENCIL)
+    return all(
+        agrees_along(direction, gradient, pairs, losses[n * i : n * (i + 1)])
+        for i, direction in enumerate(directions)
+    )
 
 
 def matches_loss(
@@ -135,8 +144,9 @@ def matches_loss(
     One direction and one stencil point alive at a time: with 100,000 parameters, arrays
     that all stay alive are fresh memory to fault in, which costs more than computing them.
     """
-    for direction in directions_for(args, pairs, rng):
-        numeric = stencil_derivative([loss(direction.moved(args, k * STEP)) for k in STENCIL])
-        if not agrees(*direction.project(gradient, pairs), numeric):
-            return False
-    return True
+    return all(
+        agrees_along(
+            direction, gradient, pairs, [loss(direction.moved(args, k * STEP)) for k in STENCIL]
+        )
+        for direction in directions_for(args, pairs, rng)
+    )
