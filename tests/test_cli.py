@@ -121,14 +121,15 @@ def test_check_prints_plain_lines_when_its_output_is_not_a_terminal():
     assert not set("│┃━─╭") & set(result.output)
 
 
-def test_check_colours_and_wraps_its_lines_for_a_terminal():
+def shown_in_terminal(*args: str, **environ: str) -> tuple[int, str]:
+    """Run the grader with a pseudo-terminal as its output: (exit code, what it showed)."""
     leader, follower = pty.openpty()
     completed = subprocess.run(
-        [sys.executable, "-m", "grader", "check", BUGGY, "-e", "logistic_regression"],
+        [sys.executable, "-m", "grader", *args],
         stdout=follower,
         stderr=subprocess.PIPE,
         timeout=120,
-        env=dict(os.environ, COLUMNS="72"),
+        env=dict(os.environ, **environ),
     )
     os.close(follower)
     chunks = []
@@ -141,11 +142,21 @@ def test_check_colours_and_wraps_its_lines_for_a_terminal():
             break
         chunks.append(chunk)
     os.close(leader)
-    shown = b"".join(chunks).decode("utf-8", "replace")
-    assert completed.returncode == 1, completed.stderr
+    assert completed.returncode in (0, 1), completed.stderr
+    return completed.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_check_colours_and_wraps_its_lines_for_a_terminal():
+    code, shown = shown_in_terminal("check", BUGGY, "-e", "logistic_regression", COLUMNS="72")
+    assert code == 1
     assert "\x1b[" in shown  # colours
     visible = re.sub(r"\x1b\[[0-9;]*m", "", shown).splitlines()
     assert any(line.lstrip().startswith("FAIL logistic_backward") for line in visible)
     assert any(line.lstrip().startswith("hint: ") for line in visible)
     function_lines = [line for line in visible if line.startswith("  ")]
     assert len(function_lines) > 4 and max(map(len, function_lines)) <= 72
+
+
+def test_no_color_turns_the_colours_off():
+    _, shown = shown_in_terminal("check", BUGGY, "-e", "logistic_regression", NO_COLOR="1")
+    assert "logistic_backward" in shown and "\x1b[" not in shown

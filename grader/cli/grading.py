@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from grader import renderers
 from grader.cli.options import SUBMISSION, grading_options, make_options
 from grader.engine import grade
 from grader.renderers import VISIBILITIES, gradescope_json
-from grader.renderers.text import report_text
+from grader.renderers.text import plain, report_text
 from grader.report import Report
 
 
@@ -32,9 +33,10 @@ def check(path: Path, **options) -> None:
 
 def show_report(report: Report) -> None:
     """The report as lines: coloured and wrapped to the width of a terminal; as they are in a
-    log or a pipe (click.echo drops the colours there)."""
+    log or a pipe (click.echo drops the colours there). NO_COLOR=1 turns colours off."""
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-    click.echo(report_text(report, style=terminal_style, width=width), nl=False)
+    style = plain if os.environ.get("NO_COLOR") else terminal_style
+    click.echo(report_text(report, style=style, width=width), nl=False)
 
 
 STYLES: dict[str, dict[str, Any]] = {
