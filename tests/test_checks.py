@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from grader.checks import mutated_arguments
-from grader.loading import LoadedSource, SourceChunk
 from grader.sandbox import Limits, Sandbox
+from tests.sources import python_file
 
 
 def read_only_view(array: np.ndarray) -> np.ndarray:
@@ -43,8 +41,7 @@ def test_big_arguments_are_checked_through_the_sandbox():
         "    return params\n"
     )
     params = {"W": np.ones((100, 100)), "b": np.zeros((100, 1))}
-    submission = LoadedSource(Path("s.py"), "py", (SourceChunk(code, "s.py", "s.py"),))
-    with Sandbox(submission, Limits(call_seconds=5)) as box:
+    with Sandbox(python_file(code), Limits(call_seconds=5)) as box:
         kept, stepped = (box.call(name, (params,)) for name in ("keep", "step"))
     assert mutated_arguments((params,), kept.args_after, ("params",)) == []
     assert mutated_arguments((params,), stepped.args_after, ("params",)) == ["params"]

@@ -23,23 +23,9 @@ from grader.sandbox import (
     describe_isolation,
     wire,
 )
+from tests.sources import notebook, python_file
 
 FAST = Limits(call_seconds=2.0, load_seconds=3.0, submission_seconds=30.0, memory_mb=512)
-
-
-def source(*chunks: str, kind: str = "ipynb") -> LoadedSource:
-    """A submission whose chunks are notebook cells 1..n (each starting at line 1)."""
-    return LoadedSource(
-        Path("submission.ipynb"),
-        kind,
-        tuple(SourceChunk(code, f"cell {i}", f"<cell {i}>") for i, code in enumerate(chunks, 1)),
-    )
-
-
-def py_source(code: str) -> LoadedSource:
-    return LoadedSource(
-        Path("solution.py"), "py", (SourceChunk(code, "solution.py", "solution.py"),)
-    )
 
 
 ECHO = "def echo(*args):\n    return args[0] if len(args) == 1 else args\n"
@@ -47,7 +33,7 @@ ECHO = "def echo(*args):\n    return args[0] if len(args) == 1 else args\n"
 
 @pytest.fixture(scope="module")
 def echo_box():
-    with Sandbox(source(ECHO), FAST) as box:
+    with Sandbox(notebook(ECHO), FAST) as box:
         assert box.start().ok
         yield box
 
@@ -134,7 +120,7 @@ def test_layout_is_normalised_to_little_endian_c_order(echo_box):
 
 
 def test_numpy_scalars_become_python_scalars():
-    box_src = source(
+    box_src = notebook(
         "import numpy as np\n"
         "def scalars():\n"
         "    return (np.float64(1.5), np.float32(2.5), np.int64(3), np.uint8(4), np.bool_(True),"
@@ -149,7 +135,7 @@ def test_numpy_scalars_become_python_scalars():
 
 def test_rng_seed_becomes_a_generator_in_the_child():
     code = "def draw(rng, n):\n    return type(rng).__name__, rng.standard_normal(n)\n"
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         out = box.call("draw", (RngSeed(7), 4))
     assert out.ok
     name, values = out.value
@@ -176,7 +162,7 @@ def func(): return liar
 def strarr(): return np.array(["a", "b"])
 """
     names = ["liar", "objarr", "complexarr", "intkeys", "sub", "func", "strarr"]
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         got = {n: box.call(n, ()).value for n in names}
     assert got["liar"] == Opaque("Liar")
     assert got["objarr"] == Opaque("Sub".replace("Sub", "ndarray[object]"))
@@ -332,7 +318,7 @@ def test_line_numbers_are_mapped_through_first_line():
 
 def test_top_level_errors_are_reported_and_loading_continues():
     code = "import numpy as np\ndata = np.load('missing.npy')\ndef f():\n    return 2\n"
-    with Sandbox(py_source(code), FAST) as box:
+    with Sandbox(python_file(code), FAST) as box:
         loaded = box.start()
         assert loaded.names["f"] == "function"
         (err,) = loaded.chunk_errors
@@ -346,7 +332,7 @@ def test_names_display_and_ipython_stub():
         "display(x, 'hi')\nget_ipython().run_line_magic('matplotlib', 'inline')\n"
         "f = lambda z: z\nrelu = np.maximum\n"
     )
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         loaded = box.start()
     assert loaded.chunk_errors == []
     assert loaded.names == {
@@ -389,7 +375,7 @@ def test_traceback_shows_only_student_frames_with_student_line_numbers():
 
 def test_exceptions_leave_the_child_usable_and_missing_names_are_reported():
     code = "def bad(x):\n    raise ValueError('nope')\ndef good(x):\n    return x * 2\nn = 3\n"
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         assert box.call("bad", (1,)).error.kind == "exception"
         assert box.call("good", (2,)).value == 4
         assert box.call("absent", ()).error == CallError("missing", "absent is not defined")
@@ -398,7 +384,7 @@ def test_exceptions_leave_the_child_usable_and_missing_names_are_reported():
 
 def test_call_many_times_each_call_and_attributes_output():
     code = "import time\ndef f(i):\n    print('call', i)\n    time.sleep(0.05 * i)\n    return i\n"
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         outs = box.call_many("f", [(i,) for i in range(4)])
     assert [o.value for o in outs] == [0, 1, 2, 3]
     assert [o.stdout for o in outs] == [f"call {i}\n" for i in range(4)]
@@ -407,7 +393,7 @@ def test_call_many_times_each_call_and_attributes_output():
 
 def test_args_after_reveals_modified_inputs():
     code = "def inplace(params):\n    params['W'] -= 1\n    return None\n"
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         params = {"W": np.ones(2)}
         out = box.call("inplace", (params,))
         assert np.array_equal(params["W"], np.ones(2))  # the parent's copy is untouched
@@ -418,13 +404,13 @@ def test_args_after_reveals_modified_inputs():
 def test_shared_argument_arrays_are_independent_copies_in_the_child():
     code = "def bump(a):\n    a += 1\n    return a.sum()\n"
     x = np.zeros(3)
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         outs = box.call_many("bump", [(x,), (x,), (x,)])
     assert [o.value for o in outs] == [3.0, 3.0, 3.0]
 
 
 def test_calls_after_close_raise_and_close_is_idempotent():
-    box = Sandbox(source(ECHO), FAST)
+    box = Sandbox(notebook(ECHO), FAST)
     assert box.call("echo", (1,)).value == 1  # start() is implicit
     box.close()
     box.close()
@@ -435,7 +421,7 @@ def test_calls_after_close_raise_and_close_is_idempotent():
 def test_submission_budget_is_enforced():
     code = "import time\ndef slow():\n    time.sleep(0.6)\n    return 1\n"
     limits = Limits(call_seconds=5, load_seconds=5, submission_seconds=1.0)
-    with Sandbox(source(code), limits) as box:
+    with Sandbox(notebook(code), limits) as box:
         first = box.call("slow", ())
         second = box.call("slow", ())
         t0 = time.monotonic()
@@ -460,7 +446,7 @@ def test_startup_is_fast(mode):
     if mode == "strong" and describe_isolation().mode != "strong":
         pytest.skip(f"strong isolation unavailable: {describe_isolation().reason}")
     t0 = time.monotonic()
-    with Sandbox(source(ECHO), FAST, isolation=mode) as box:
+    with Sandbox(notebook(ECHO), FAST, isolation=mode) as box:
         assert box.start().ok
         assert box.call("echo", (1,)).value == 1
     assert time.monotonic() - t0 < 2.0
@@ -504,7 +490,7 @@ def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
     monkeypatch.setitem(
         wire._HANDLERS, "u", lambda d, a, depth: unchanged.append(a) or handler(d, a, depth)
     )
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         kept = box.call("keep", (params, x))
         scaled = box.call("scale", (params, x))
         swapped = box.call("swap", (params, x))
@@ -589,7 +575,7 @@ def test_strong_plan_never_masks_inside_a_mask(monkeypatch, tmp_path):
 
 def test_warnings_raised_by_a_call_come_back_with_it():
     code = "import numpy as np\ndef f(z):\n    return np.exp(z)\n"
-    with Sandbox(source(code), FAST) as box:
+    with Sandbox(notebook(code), FAST) as box:
         box.start()
         loud = box.call("f", (np.array([1000.0]),))
         quiet = box.call("f", (np.array([1.0]),))

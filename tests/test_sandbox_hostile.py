@@ -19,6 +19,7 @@ import pytest
 from grader.loading import LoadedSource, SourceChunk
 from grader.sandbox import Limits, Opaque, Sandbox, describe_isolation
 from grader.sandbox.isolation import private_files, project_root
+from tests.sources import notebook
 
 LIMITS = Limits(
     call_seconds=0.75,
@@ -32,21 +33,6 @@ STRONG = describe_isolation().mode == "strong"
 NEEDS_STRONG = pytest.mark.skipif(
     not STRONG, reason=f"strong isolation unavailable here: {describe_isolation().reason}"
 )
-
-
-@pytest.fixture(params=["strong", "fallback"])
-def mode(request):
-    if request.param == "strong" and not STRONG:
-        pytest.skip(f"strong isolation unavailable here: {describe_isolation().reason}")
-    return request.param
-
-
-def cells(*chunks: str) -> LoadedSource:
-    return LoadedSource(
-        Path("hostile.ipynb"),
-        "ipynb",
-        tuple(SourceChunk(c, f"cell {i}", f"<cell {i}>") for i, c in enumerate(chunks, 1)),
-    )
 
 
 def module(code: str) -> LoadedSource:
@@ -82,7 +68,7 @@ def unique_sleep() -> str:
 
 def test_infinite_loop_in_one_function_times_out_and_the_others_are_graded(mode):
     code = "def spin(x):\n    while True:\n        pass\n" + HONEST
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         t0 = time.monotonic()
         out = box.call("spin", (1,))
         assert time.monotonic() - t0 < LIMITS.call_seconds + 1.0
@@ -115,7 +101,7 @@ def test_import_loop_that_swallows_interrupts_is_killed_and_skipped(mode):
         "    except BaseException:\n"
         "        pass\n"
     )
-    box = Sandbox(cells(HONEST, swallow, "def later():\n    return 3\n"), LIMITS, isolation=mode)
+    box = Sandbox(notebook(HONEST, swallow, "def later():\n    return 3\n"), LIMITS, isolation=mode)
     with box:
         loaded = box.start()
         assert loaded.names.keys() >= {"honest", "later"}
@@ -138,7 +124,7 @@ def test_code_that_ignores_sigterm_is_still_killed(mode):
         "    while True:\n"
         "        time.sleep(0.01)\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.call("stubborn", ()).error.kind == "timeout"
         assert box.call("honest", (2,)).value == 3
 
@@ -146,7 +132,7 @@ def test_code_that_ignores_sigterm_is_still_killed(mode):
 def test_repeated_timeouts_strike_a_function_out_instead_of_eating_the_budget(mode):
     code = "def spin(x):\n    while True:\n        pass\n" + HONEST
     limits = Limits(call_seconds=0.3, load_seconds=1, submission_seconds=30, memory_mb=512)
-    with Sandbox(cells(code), limits, isolation=mode) as box:
+    with Sandbox(notebook(code), limits, isolation=mode) as box:
         batch = box.call_many("spin", [(i,) for i in range(50)])
         assert [o.error.kind for o in batch] == ["timeout"] * 50
         assert box.call("spin", (0,)).error.kind == "timeout"
@@ -174,7 +160,7 @@ def test_memory_bomb_in_a_function_is_a_memory_error(mode):
         "def huge():\n"
         "    return np.ones((10**6, 10**6))\n" + HONEST
     )
-    with Sandbox(cells(code), MEMORY, isolation=mode) as box:
+    with Sandbox(notebook(code), MEMORY, isolation=mode) as box:
         out = box.call("bomb", ())
         assert out.error.kind == "memory" and "256 MB" in out.error.message
         assert box.call("huge", ()).error.kind == "memory"
@@ -200,7 +186,7 @@ def test_deep_recursion_and_native_crashes(mode):
         "    sys.setrecursionlimit(10**8)\n"
         "    return deep_native.__call__(n + 1)\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         out = box.call("recurse", (0,))
         assert out.error.kind == "exception" and "RecursionError" in out.error.message
         assert box.call("honest", (1,)).value == 2
@@ -224,7 +210,7 @@ def test_fifty_megabytes_of_output_is_truncated_and_grading_goes_on(mode):
         "        sys.stderr.write(LINE)\n"
         "    return 7\n"
     )
-    with Sandbox(cells(spam + "spam()\n", HONEST), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(spam + "spam()\n", HONEST), LIMITS, isolation=mode) as box:
         t0 = time.monotonic()
         loaded = box.start()
         assert loaded.truncated and len(loaded.stdout) + len(loaded.stderr) <= 10_000
@@ -239,7 +225,7 @@ def test_fifty_megabytes_of_output_is_truncated_and_grading_goes_on(mode):
 def test_endless_output_is_stopped(mode):
     code = "def flood():\n    while True:\n        print('y' * 10_000)\n" + HONEST
     limits = Limits(call_seconds=5, memory_mb=512, output_abort_bytes=20 * 2**20)
-    with Sandbox(cells(code), limits, isolation=mode) as box:
+    with Sandbox(notebook(code), limits, isolation=mode) as box:
         t0 = time.monotonic()
         out = box.call("flood", ())
         assert out.error.kind == "output"
@@ -250,7 +236,7 @@ def test_endless_output_is_stopped(mode):
 def test_fake_report_printed_by_the_student_stays_student_output(mode):
     fake = '{"score": 100, "max_score": 100}'
     code = f"print({fake!r})\ndef f():\n    print({fake!r})\n    return 0\n"
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.start().stdout == fake + "\n"
         out = box.call("f", ())
         assert out.value == 0 and out.stdout == fake + "\n"
@@ -272,7 +258,7 @@ def test_huge_return_values_are_rejected_cleanly(mode):
         "    return a\n" + HONEST
     )
     limits = Limits(call_seconds=5, memory_mb=512, max_message_bytes=8 * 2**20)
-    with Sandbox(cells(code), limits, isolation=mode) as box:
+    with Sandbox(notebook(code), limits, isolation=mode) as box:
         for name in ("huge_array", "huge_list", "cyclic"):
             out = box.call(name, ())
             assert out.error.kind == "bad_reply", name
@@ -303,7 +289,7 @@ def test_forged_and_garbage_frames_are_refused(mode):
         "    all_fds(struct.pack('<4sIQ', b'GSB1', 10, 2**60))\n"
         "    return 1\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         for name in ("garbage", "forge", "announce_huge"):
             out = box.call(name, ())
             assert out.error is not None and out.error.kind == "bad_reply", (name, out)
@@ -337,7 +323,7 @@ def nan_inf(): return np.array([np.nan, np.inf]), float("nan")
 def wrong_dtype(): return np.arange(3, dtype=np.float32), np.arange(3)
 def recarray(): return np.zeros(2, dtype=[("a", "f8")])
 """
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         got = {n: box.call(n, ()) for n in ("liar", "float_liar", "sneaky", "masked", "nan_inf")}
         assert got["liar"].value == Opaque("Liar")
         assert type(got["float_liar"].value) is float and got["float_liar"].value == 2.5
@@ -387,7 +373,7 @@ def test_exits_at_import_do_not_stop_loading(mode, statement, kind):
 )
 def test_exits_inside_a_function_fail_only_that_call(mode, body, kind, words):
     code = f"def quitter():\n    {body}\n" + HONEST
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         out = box.call("quitter", ())
         assert out.error.kind == kind and words in out.error.message
         assert box.call("honest", (1,)).value == 2
@@ -411,7 +397,7 @@ builtins.max = lambda *a, **k: 0
 def f(x):
     return np.asarray(x) * 2
 """
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         out = box.call("f", (np.arange(3.0),))
     assert np.array_equal(out.value, [0.0, 2.0, 4.0])
     assert not np.allclose(1.0, 2.0) and not math.isclose(1.0, 2.0)
@@ -429,7 +415,7 @@ def test_importing_the_answer_key_or_the_grader_fails(mode):
         "    except ImportError as e:\n"
         "        return 'refused'\n"
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         outs = box.call_many("attempt", [("reference",), ("exercises",), ("grader",)])
         assert [o.value for o in outs] == ["refused"] * 3
 
@@ -450,7 +436,7 @@ def test_detached_processes_do_not_survive_close(mode):
         "    return pid\n"
         f"detach({tag_import!r})\n"
     )
-    box = Sandbox(cells(code), LIMITS, isolation=mode)
+    box = Sandbox(notebook(code), LIMITS, isolation=mode)
     box.start()
     assert box.call("detach", (tag_call,)).ok
     deadline = time.monotonic() + 2
@@ -472,7 +458,7 @@ def test_processes_of_a_timed_out_call_are_killed(mode):
         "    while True:\n"
         "        time.sleep(0.01)\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.call("spawn_and_hang", (tag,)).error.kind == "timeout"
         assert processes_with_arg(tag) == []
         assert box.call("honest", (1,)).value == 2
@@ -485,7 +471,7 @@ def test_atexit_handlers_never_run(mode, tmp_path):
         "import atexit\n"
         f"atexit.register(lambda: open({str(report)!r}, 'w').write('fake'))\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.call("honest", (1,)).value == 2
     assert report.read_text() == "genuine"
 
@@ -549,7 +535,7 @@ def shell(cmd):
 def strong_box():
     if not STRONG:
         pytest.skip(f"strong isolation unavailable here: {describe_isolation().reason}")
-    with Sandbox(cells(STRONG_PROBES), LIMITS, isolation="strong") as box:
+    with Sandbox(notebook(STRONG_PROBES), LIMITS, isolation="strong") as box:
         assert box.start().ok
         yield box
 
@@ -635,7 +621,7 @@ def test_strong_fork_bomb_is_bounded_and_cleaned_up():
         "            break\n"
         "    return n\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation="strong") as box:
+    with Sandbox(notebook(code), LIMITS, isolation="strong") as box:
         started = box.call("bomb", (tag,)).value
         assert 0 < started < LIMITS.processes
         assert box.call("honest", (1,)).value == 2
@@ -715,7 +701,7 @@ def test_user_namespace_variant_isolates_too(monkeypatch):
         return dict(original(*args, **kwargs), userns=True)
 
     monkeypatch.setattr(isolation, "strong_plan", userns_plan)
-    with Sandbox(cells(STRONG_PROBES), LIMITS, isolation="strong") as box:
+    with Sandbox(notebook(STRONG_PROBES), LIMITS, isolation="strong") as box:
         status = box.call("read", ("/proc/self/status",))
         assert box.call("interfaces", ()).value == ["lo"]
         assert box.call("exists", (project_root(),)).value is False
@@ -729,7 +715,7 @@ def test_a_crash_in_a_batch_skips_the_rest_of_that_batch_only(mode):
     code = (
         "import os\ndef fragile(i):\n    if i == 3:\n        os._exit(1)\n    return i\n" + HONEST
     )
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         t0 = time.monotonic()
         outs = box.call_many("fragile", [(i,) for i in range(200)])
         assert time.monotonic() - t0 < 1.0
@@ -759,7 +745,7 @@ def broken_stream():
 def value(x):
     return x * 3
 """
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.call("start_chatter", ()).ok
         t0 = time.monotonic()
         outs = box.call_many("value", [(i,) for i in range(50)])
@@ -780,7 +766,7 @@ def test_a_forgotten_sandbox_is_killed_when_garbage_collected(mode):
         "def spawn(tag):\n"
         "    subprocess.Popen(['sleep', tag], start_new_session=True)\n"
     )
-    box = Sandbox(cells(code), LIMITS, isolation=mode)
+    box = Sandbox(notebook(code), LIMITS, isolation=mode)
     assert box.call("spawn", (tag,)).ok
     assert processes_with_arg(tag)
     del box

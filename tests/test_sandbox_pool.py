@@ -20,30 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.loading import LoadedSource, SourceChunk
 from grader.sandbox import Limits, Sandbox, describe_isolation, isolation, prewarm, wire, zygote
 from grader.sandbox.isolation import DEFAULT_PACKAGES
 from grader.sandbox.process import ChildProcess
+from tests.sources import notebook
 
 LIMITS = Limits(call_seconds=1.0, load_seconds=1.0, submission_seconds=30.0, memory_mb=512)
 STRONG = describe_isolation().mode == "strong"
 ZYGOTE_ON = zygote.enabled()
 needs_zygote = pytest.mark.skipif(not ZYGOTE_ON, reason="GRADER_SANDBOX_ZYGOTE=0")
-
-
-@pytest.fixture(params=["strong", "fallback"])
-def mode(request):
-    if request.param == "strong" and not STRONG:
-        pytest.skip(f"strong isolation unavailable here: {describe_isolation().reason}")
-    return request.param
-
-
-def cells(*chunks: str) -> LoadedSource:
-    return LoadedSource(
-        Path("pool.ipynb"),
-        "ipynb",
-        tuple(SourceChunk(c, f"cell {i}", f"<cell {i}>") for i, c in enumerate(chunks, 1)),
-    )
 
 
 HONEST = "def honest(x):\n    return x + 1\n"
@@ -131,7 +116,7 @@ def unique_sleep() -> str:
 def run(code: str, mode: str, name: str, *args, limits: Limits = LIMITS):
     """Load ``code`` in a new sandbox, call ``name(*args)``, close; returns (value, the
     zygote the child was forked from or None)."""
-    with Sandbox(cells(code), limits, isolation=mode) as box:
+    with Sandbox(notebook(code), limits, isolation=mode) as box:
         out = box.call(name, args)
         assert out.ok, out.error
         return out.value, zygote_of(box)
@@ -144,7 +129,7 @@ def run(code: str, mode: str, name: str, *args, limits: Limits = LIMITS):
 def test_each_submission_gets_a_fresh_process_forked_from_one_zygote(mode):
     seen = []
     for _ in range(3):
-        with Sandbox(cells(PROBES), LIMITS, isolation=mode) as box:
+        with Sandbox(notebook(PROBES), LIMITS, isolation=mode) as box:
             inside = box.call("facts", ()).value
             child = child_of(box)
             zyg = zygote_of(box)
@@ -175,7 +160,7 @@ def test_files_written_by_one_submission_are_gone_for_the_next(mode):
         "            f.write('secret of the previous student')\n"
         "    return paths\n"
     )
-    with Sandbox(cells(writer), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(writer), LIMITS, isolation=mode) as box:
         written = box.call("write", ()).value
         first = box.call("facts", ()).value
     assert written
@@ -248,7 +233,7 @@ def test_a_detached_process_dies_with_its_submission_and_is_invisible_to_the_nex
         "    os.waitpid(pid, 0)\n"
         "    return True\n"
     )
-    box = Sandbox(cells(code), LIMITS, isolation=mode)
+    box = Sandbox(notebook(code), LIMITS, isolation=mode)
     assert box.call("detach", (tag,)).value is True
     assert wait_until(lambda: processes_with_arg(tag))
     box.close()
@@ -258,7 +243,7 @@ def test_a_detached_process_dies_with_its_submission_and_is_invisible_to_the_nex
 
 
 def test_nothing_of_the_zygote_is_inherited(mode):
-    with Sandbox(cells(PROBES), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(PROBES), LIMITS, isolation=mode) as box:
         links = box.call("links", ()).value
         facts = box.call("facts", ()).value
     assert not [link for link in links if "socket" in link or "pidfd" in link], links
@@ -288,11 +273,11 @@ def test_hostile_submissions_do_not_break_the_zygote(mode):
         "os._exit(3)\n"
     )
     limits = Limits(call_seconds=0.5, load_seconds=1, submission_seconds=30, memory_mb=256)
-    with Sandbox(cells(PROBES, HONEST), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(PROBES, HONEST), LIMITS, isolation=mode) as box:
         assert box.call("honest", (1,)).value == 2
         zyg = zygote_of(box)
     assert zyg is not None
-    with Sandbox(cells(hostile, HONEST), limits, isolation=mode) as box:
+    with Sandbox(notebook(hostile, HONEST), limits, isolation=mode) as box:
         loaded = box.start()
         assert [e.kind for e in loaded.chunk_errors] == ["crashed"]
         kinds = [box.call(name, ()).error.kind for name in ("spin", "bomb", "crash", "quit")]
@@ -310,7 +295,7 @@ def test_hostile_submissions_do_not_break_the_zygote(mode):
 
 @needs_zygote
 def test_a_dead_zygote_is_replaced_and_grading_goes_on(mode):
-    with Sandbox(cells(HONEST), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(HONEST), LIMITS, isolation=mode) as box:
         assert box.call("honest", (1,)).value == 2
         old = zygote_of(box)
         assert old is not None
@@ -376,14 +361,14 @@ def test_an_idle_zygote_exits_with_its_owner_at_exit(mode):
 
 
 def _grade_in_worker(code: str, mode: str) -> tuple[int, int | None, int]:
-    with Sandbox(cells(code), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         value = box.call("honest", (1,)).value
         zyg = zygote_of(box)
     return os.getpid(), zyg.proc.pid if zyg is not None else None, value
 
 
 def test_sandboxes_work_after_fork_of_the_owner(mode):
-    with Sandbox(cells(HONEST), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(HONEST), LIMITS, isolation=mode) as box:
         assert box.call("honest", (1,)).value == 2
         ours = zygote_of(box)
         read_end, write_end = os.pipe()
@@ -429,7 +414,7 @@ def test_concurrent_sandboxes_in_threads(mode):
     def work(k: int) -> None:
         try:
             for i in range(3):
-                with Sandbox(cells(HONEST), LIMITS, isolation=mode) as box:
+                with Sandbox(notebook(HONEST), LIMITS, isolation=mode) as box:
                     assert box.call("honest", (k * 10 + i,)).value == k * 10 + i + 1
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -447,7 +432,7 @@ def test_concurrent_sandboxes_in_threads(mode):
 
 def test_fresh_starts_when_the_fork_server_is_off(mode, monkeypatch):
     monkeypatch.setenv(zygote.ENV_SWITCH, "0")
-    with Sandbox(cells(PROBES, HONEST), LIMITS, isolation=mode) as box:
+    with Sandbox(notebook(PROBES, HONEST), LIMITS, isolation=mode) as box:
         assert box.call("honest", (1,)).value == 2
         child = child_of(box)
         assert child.spec.zygote is None and isinstance(child.proc, subprocess.Popen)
