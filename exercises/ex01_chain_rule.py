@@ -108,6 +108,7 @@ EXERCISE = Exercise(
             ("a", "b", "c"),
             "(dj_da, dj_db, dj_dc) (tuple of floats)",
             points=2,
+            outputs=("dj_da", "dj_db", "dj_dc"),
             gradient=GradientSpec(
                 loss=lambda a: ref.chain_forward(a["a"], a["b"], a["c"]),
                 pairs=positional_pairs("a", "b", "c"),

@@ -161,6 +161,7 @@ EXERCISE = Exercise(
             ("x", "y", "w", "b"),
             "(dw, db) (floats)",
             points=2,
+            outputs=("dw", "db"),
             gradient=GradientSpec(
                 loss=lambda a: ref.mse_loss(ref.univariate_forward(a["x"], a["w"], a["b"]), a["y"]),
                 pairs=positional_pairs("w", "b"),

@@ -117,6 +117,7 @@ EXERCISE = Exercise(
             ("X", "y", "w", "b"),
             "(dw (1, n), db float)",
             points=2,
+            outputs=("dw", "db"),
             gradient=GradientSpec(
                 loss=lambda a: ref.mse_loss(
                     ref.multivariate_forward(a["X"], a["w"], a["b"]), a["y"]

@@ -148,6 +148,7 @@ EXERCISE = Exercise(
             ("X", "y", "w", "b"),
             "(dw (1, n), db float)",
             points=2,
+            outputs=("dw", "db"),
             gradient=GradientSpec(
                 loss=lambda a: ref.bce_loss(ref.logistic_forward(a["X"], a["w"], a["b"]), a["y"]),
                 pairs=positional_pairs("w", "b"),

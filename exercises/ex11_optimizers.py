@@ -6,6 +6,14 @@ from typing import Any
 import numpy as np
 
 from exercises.answer_key import ref
+from exercises.batches import (
+    BatchProblem,
+    Layout,
+    correct_sizes,
+    is_permutation,
+    read_batches,
+    read_layout,
+)
 from exercises.sampling import spread
 from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake, RngSeed
 
@@ -168,62 +176,18 @@ def adam_returns_corrected_moments(args: Args) -> tuple[Params, Params, Params]:
 # recognised from properties of the student's batches rather than compared with a variant.
 
 
-def decoded_batches(output: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """The output as a list of (X_batch, Y_batch) 2-d float arrays, or None if it is not one."""
-    if not isinstance(output, list | tuple):
-        return None
-    batches = []
-    for item in output:
-        if not isinstance(item, list | tuple) or len(item) != 2:
-            return None
-        X_batch, Y_batch = (np.asarray(part) for part in item)
-        if X_batch.ndim != 2 or Y_batch.ndim != 2 or X_batch.dtype.kind not in "fiu":
-            return None
-        if Y_batch.dtype.kind not in "fiu" or X_batch.shape[1] != Y_batch.shape[1]:
-            return None
-        batches.append((X_batch.astype(np.float64), Y_batch.astype(np.float64)))
-    return batches
-
-
-def column_sources(block: np.ndarray, source: np.ndarray) -> list[int] | None:
-    """For each column of block, the index of the identical column of source (or None)."""
-    if block.shape[0] != source.shape[0]:
-        return None
-    indices = []
-    for column in block.T:
-        hits = np.flatnonzero(np.all(source == column[:, None], axis=0))
-        if hits.size == 0:
-            return None
-        indices.append(int(hits[0]))
-    return indices
-
-
-def batch_layout(args: Args, output: Any) -> tuple[list[int], list[int], list[int]] | None:
-    """(batch sizes, source column of each X column, of each Y column), in output order."""
-    X, Y = np.asarray(args["X"], dtype=np.float64), np.asarray(args["Y"], dtype=np.float64)
+def batch_layout(args: Args, output: Any) -> Layout | None:
+    """Where the columns of the student's batches come from, or None when the answer is not
+    batches or holds a column found in neither X nor Y (no catalogued mistake does that)."""
+    X, Y = args["X"], args["Y"]
     m, batch_size = X.shape[1], args["batch_size"]
     if not isinstance(output, list | tuple) or len(output) > max(m, batch_size) + 1:
         return None  # more batches than any catalogued mistake makes: not worth decoding
-    batches = decoded_batches(output)
-    if batches is None or sum(X_batch.shape[1] for X_batch, _ in batches) > m:
+    pairs = read_batches(X, Y, output)
+    if isinstance(pairs, BatchProblem) or sum(xb.shape[1] for xb, _ in pairs) > m:
         return None
-    sizes, from_x, from_y = [], [], []
-    for X_batch, Y_batch in batches:
-        in_x, in_y = column_sources(X_batch, X), column_sources(Y_batch, Y)
-        if in_x is None or in_y is None:
-            return None
-        sizes.append(X_batch.shape[1])
-        from_x.extend(in_x)
-        from_y.extend(in_y)
-    return sizes, from_x, from_y
-
-
-def correct_sizes(m: int, batch_size: int) -> list[int]:
-    return [min(batch_size, m - start) for start in range(0, m, batch_size)]
-
-
-def is_permutation(indices: list[int], m: int) -> bool:
-    return sorted(indices) == list(range(m))
+    layout = read_layout(X, Y, pairs)
+    return layout if layout.complete() else None
 
 
 Matcher = Callable[[Args, Any], bool]
@@ -250,9 +214,8 @@ def dropped_last_batch(args: Args, output: Any) -> bool:
     layout = batch_layout(args, output)
     if layout is None or m % batch_size == 0:
         return False
-    sizes, from_x, from_y = layout
-    complete = sizes == [batch_size] * (m // batch_size)
-    return complete and from_x == from_y and len(set(from_x)) == len(from_x)
+    complete = layout.sizes == [batch_size] * (m // batch_size)
+    return complete and layout.all_paired() and len(set(layout.from_x)) == len(layout.from_x)
 
 
 @safely
@@ -262,9 +225,9 @@ def unpaired_shuffle(args: Args, output: Any) -> bool:
     layout = batch_layout(args, output)
     if layout is None:
         return False
-    sizes, from_x, from_y = layout
-    valid = sizes == correct_sizes(m, args["batch_size"])
-    return valid and is_permutation(from_x, m) and is_permutation(from_y, m) and from_x != from_y
+    valid = layout.sizes == correct_sizes(m, args["batch_size"])
+    shuffled = is_permutation(layout.from_x, m) and is_permutation(layout.from_y, m)
+    return valid and shuffled and not layout.all_paired()
 
 
 @safely
@@ -277,8 +240,8 @@ def no_shuffle(args: Args, output: Any) -> bool:
     layout = batch_layout(args, output)
     if layout is None:
         return False
-    sizes, from_x, from_y = layout
-    return sizes == correct_sizes(m, args["batch_size"]) and from_x == from_y == identity
+    right_sizes = layout.sizes == correct_sizes(m, args["batch_size"])
+    return right_sizes and layout.all_paired() and layout.from_x == identity
 
 
 @safely
@@ -288,9 +251,8 @@ def extra_empty_batch(args: Args, output: Any) -> bool:
     layout = batch_layout(args, output)
     if layout is None:
         return False
-    sizes, from_x, from_y = layout
     expected = [*correct_sizes(m, args["batch_size"]), 0]
-    return sizes == expected and from_x == from_y and is_permutation(from_x, m)
+    return layout.sizes == expected and layout.all_paired() and is_permutation(layout.from_x, m)
 
 
 @safely
@@ -300,10 +262,9 @@ def uneven_batches(args: Args, output: Any) -> bool:
     layout = batch_layout(args, output)
     if layout is None:
         return False
-    sizes, from_x, from_y = layout
-    if sizes in (correct_sizes(m, batch_size), [*correct_sizes(m, batch_size), 0]):
+    if layout.sizes in (correct_sizes(m, batch_size), [*correct_sizes(m, batch_size), 0]):
         return False  # right, or the more specific extra_empty_batch
-    return from_x == from_y and is_permutation(from_x, m)
+    return layout.all_paired() and is_permutation(layout.from_x, m)
 
 
 MISTAKES = (
@@ -460,21 +421,29 @@ EXERCISE = Exercise(
         "`rng` and cuts them into `ceil(m / batch_size)` consecutive batches."
     ),
     functions=(
-        FunctionSpec("sgd_step", ("params", "grads", "lr"), "params (dict)", points=1),
+        FunctionSpec(
+            "sgd_step", ("params", "grads", "lr"), "params (dict)", points=1, outputs=("params",)
+        ),
         FunctionSpec(
             "momentum_step",
             ("params", "grads", "velocity", "lr", "beta"),
             "(params, velocity)",
             points=1,
+            outputs=("params", "velocity"),
         ),
         FunctionSpec(
-            "rmsprop_step", ("params", "grads", "sq", "lr", "beta", "eps"), "(params, sq)", points=1
+            "rmsprop_step",
+            ("params", "grads", "sq", "lr", "beta", "eps"),
+            "(params, sq)",
+            points=1,
+            outputs=("params", "sq"),
         ),
         FunctionSpec(
             "adam_step",
             ("params", "grads", "m", "v", "t", "lr", "beta1", "beta2", "eps"),
             "(params, m, v)",
             points=2,
+            outputs=("params", "m", "v"),
         ),
         FunctionSpec(
             "minibatches",

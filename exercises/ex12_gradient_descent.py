@@ -155,6 +155,7 @@ EXERCISE = Exercise(
             ("X", "y", "w", "b", "lr", "steps"),
             "(w (1, n), b float, losses list of steps floats)",
             points=3,
+            outputs=("w", "b", "losses"),
         ),
     ),
     generate=generate,

@@ -49,6 +49,12 @@ class Instance:
     args: Args
     gradient_check: bool = True
     expected: dict[str, Any] | None = None
+    functions: tuple[str, ...] | None = None
+    """The functions this instance grades, when not all of the exercise's: a requirement the
+    contract states for one function only (|z| = 1000 for `sigmoid`) is graded on it alone."""
+
+    def grades(self, function: str) -> bool:
+        return self.functions is None or function in self.functions
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,9 @@ class FunctionSpec:
     property checker ("minibatches") for functions whose correct output is not unique.
     `must_not_warn`: the contract forbids warnings (an overflow in a naive sigmoid returns
     the right 0.0 at z = -1000, with a RuntimeWarning), so a warning fails the call.
+    `outputs` names the items of a tuple the function returns ("dw", "db"), so that feedback
+    says "db is m times too large" rather than "[1]"; a gradient returned as a dict keyed like
+    the parameters names its entries after them ("dW1").
     """
 
     name: str
@@ -86,6 +95,7 @@ class FunctionSpec:
     gradient: GradientSpec | None = None
     check: str = "values"
     must_not_warn: bool = False
+    outputs: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:

@@ -16,9 +16,12 @@ Decisions a reader needs to know:
   our own rather than `ProcessPoolExecutor`: when a worker dies or hangs we know which
   submission it held, record an error for exactly that one, and replace the worker
   (`ProcessPoolExecutor` would fail every pending submission with `BrokenProcessPool`).
+- Every submission is graded on the same exercises at the same points (the assignment:
+  `exercises`, every exercise when empty, and `points`), whatever it attempts, so every
+  total is out of the same maximum; the gradebook records that set with each run.
 - A submission is skipped, and its stored report reused, when its latest run for the
   assignment was graded (not an error) from the same content hash, seed, grader version,
-  exercise selection and limits. `regrade=True` grades everything.
+  exercises and points, and limits. `regrade=True` grades everything.
 - One broken or hostile submission never stops the batch: if `grade` raises, the worker
   dies or the grading outlives its watchdog, the student gets an error report with score 0
   and the message, and the batch goes on. Error runs are always regraded next time.
@@ -44,19 +47,21 @@ import time
 import traceback
 import types
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Literal
 
 import exercises as catalogue
 from grader import __version__
+from grader.assignment import Assignment
 from grader.engine import GradeOptions, grade
 from grader.gradebook import Gradebook, Run, write_gradebook_csv
 from grader.report import Report
 from grader.sandbox import Limits, prewarm
+from grader.sandbox.isolation import resolve, wanted_isolation
 
 CODE_SUFFIXES = (".py", ".ipynb")
 _HASH_SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
@@ -69,6 +74,8 @@ Status = Literal["graded", "skipped", "error"]
 class BatchOptions:
     """How to grade a batch.
 
+    `exercises`: what every submission is graded on (empty: every exercise); `points`:
+    exercises given other points than they declare (an assignment file's).
     `workers`: worker processes (None: one per usable core; 0: grade in this process, for
     debugging). `assignment`: the gradebook's name for the batch (None: the folder's name).
     `db_path`: the gradebook (None: `OUT/gradebook.sqlite`). `watchdog_seconds`: the longest
@@ -78,6 +85,7 @@ class BatchOptions:
     """
 
     exercises: Sequence[str] = ()
+    points: Mapping[str, float] = field(default_factory=dict)
     workers: int | None = None
     regrade: bool = False
     course_salt: str = ""
@@ -86,6 +94,10 @@ class BatchOptions:
     db_path: Path | None = None
     watchdog_seconds: float | None = None
     grade_function: Callable[[Path, GradeOptions], Report] = grade
+    isolation: str = "auto"
+    """The sandbox asked for (see `GradeOptions.isolation`). When strong mode is wanted,
+    `grade_batch` raises IsolationUnavailable before grading anything if this machine cannot
+    give it, and never reuses a stored report graded in fallback mode."""
 
     def worker_count(self, tasks: int) -> int:
         wanted = self.workers if self.workers is not None else usable_cores()
@@ -96,8 +108,17 @@ class BatchOptions:
             return self.watchdog_seconds
         return 2 * self.limits.submission_seconds + 60.0
 
+    def graded(self) -> Assignment:
+        """The assignment every submission is graded on (raises AssignmentError if invalid)."""
+        return Assignment(
+            exercises=tuple(self.exercises) or catalogue.names(),
+            points=self.points,
+            name=self.assignment,
+        )
+
     def selection(self) -> str:
-        return ",".join(self.exercises)
+        """The gradebook's record of the exercise set: `exercise=points,...`."""
+        return self.graded().key()
 
     def config(self) -> str:
         """The limits as JSON, numbers as floats: `call_seconds=1` and `1.0` are one config."""
@@ -110,9 +131,11 @@ class BatchOptions:
     def grade_options(self, student: str) -> GradeOptions:
         return GradeOptions(
             exercises=tuple(self.exercises),
+            assignment=self.graded(),
             student_id=student,
             course_salt=self.course_salt,
             limits=self.limits,
+            isolation=self.isolation,
         )
 
 
@@ -174,6 +197,8 @@ class BatchResult:
     ignored: list[str]
     elapsed_seconds: float
     exercises: Sequence[str] = ()
+    """What every submission was graded on, and `max_score` its total."""
+    max_score: float = 0.0
 
     def count(self, status: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -189,6 +214,11 @@ class BatchResult:
     @property
     def errors(self) -> int:
         return self.count("error")
+
+    @property
+    def failed_students(self) -> list[str]:
+        """The submissions the grader itself failed on (their reports say so)."""
+        return [outcome.student for outcome in self.outcomes if outcome.status == "error"]
 
     @property
     def throughput(self) -> float:
@@ -321,12 +351,16 @@ def grade_batch(
         raise NotADirectoryError(f"{directory} is not a folder")
     for name in options.exercises:
         catalogue.get(name)  # KeyError for an unknown exercise, before anything runs
+    options = replace(options, assignment=options.assignment or directory.resolve().name)
+    graded = options.graded()  # AssignmentError for bad points, before anything runs
     _check_importable(options)
+    if wanted_isolation(options.isolation) == "strong":
+        resolve(options.isolation)  # IsolationUnavailable, before anything runs
     out = Path(out)
     reports_dir = out / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     db_path = Path(options.db_path) if options.db_path is not None else out / "gradebook.sqlite"
-    assignment = options.assignment or directory.resolve().name
+    assignment = graded.name or directory.resolve().name
     submissions, ignored = discover(directory, exclude=(out, db_path))
 
     outcomes: dict[str, StudentOutcome] = {}
@@ -342,6 +376,8 @@ def grade_batch(
             report = (
                 _stored_report(stored) if stored and _still_valid(stored, task, options) else None
             )
+            if report is not None and _weaker_than_wanted(report, options):
+                report = None
             if report is not None:
                 outcomes[submission.student] = _write_report(
                     reports_dir,
@@ -376,7 +412,7 @@ def grade_batch(
 
     ordered = [outcomes[s.student] for s in submissions]
     csv_path = write_gradebook_csv(
-        out / "gradebook.csv", [(o.student, o.report) for o in ordered], options.exercises
+        out / "gradebook.csv", [(o.student, o.report) for o in ordered], graded.exercises
     )
     return BatchResult(
         assignment=assignment,
@@ -389,7 +425,8 @@ def grade_batch(
         outcomes=ordered,
         ignored=ignored,
         elapsed_seconds=time.perf_counter() - started,
-        exercises=tuple(options.exercises),
+        exercises=graded.exercises,
+        max_score=graded.max_score,
     )
 
 
@@ -415,6 +452,12 @@ def _stored_report(run: Run) -> Report | None:
         return run.report
     except ValueError:
         return None
+
+
+def _weaker_than_wanted(report: Report, options: BatchOptions) -> bool:
+    """A stored report graded in fallback mode, when strong isolation is wanted now."""
+    mode = report.isolation.mode if report.isolation else None
+    return wanted_isolation(options.isolation) == "strong" and mode != "strong"
 
 
 def _still_valid(run: Run, task: _Task, options: BatchOptions) -> bool:
@@ -474,7 +517,7 @@ def _record(
             error = f"the grader returned an unreadable report: {exc}"
     if report is None:
         error = error or "the grader failed"
-        report = error_report(submission, task.seed, error, options.exercises)
+        report = error_report(submission, task.seed, error, options.graded())
         report_json = report.to_json()
     status: Status = "error" if error else "graded"
     book.record(
@@ -507,17 +550,19 @@ def _record(
 
 
 def error_report(
-    submission: Submission, seed: int, message: str, requested: Sequence[str] = ()
+    submission: Submission, seed: int, message: str, requested: Assignment | Sequence[str] = ()
 ) -> Report:
     """The report of a submission the grader failed on: score 0 out of what was to be graded."""
-    chosen = [catalogue.get(n) for n in requested] if requested else catalogue.EXERCISES
+    if not isinstance(requested, Assignment):
+        requested = Assignment.of(requested)
     return Report(
         grader_version=__version__,
         submission=str(submission.path),
         student_id=submission.student,
         seed=seed,
         score=0.0,
-        max_score=round(sum(e.max_score for e in chosen), 4),
+        max_score=requested.max_score,
+        selection=requested.describe(),
         errors=[
             f"The grader failed on this submission (a grader problem, tell your TA): {message}"
         ],
@@ -616,11 +661,11 @@ def _as_if_interactive():
         main.__dict__.update(saved)
 
 
-def _worker_main(conn: Connection, grade_function) -> None:
+def _worker_main(conn: Connection, grade_function, isolation: str = "auto") -> None:
     """Grade the submissions the parent sends, one at a time, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _exit_on_signal)  # unwinds, so the sandbox child is killed
-    prewarm()  # the fork server and the isolation probe, before the first submission
+    prewarm(isolation)  # the fork server and the isolation probe, before the first submission
     try:
         conn.send(("ready",))
         while True:
@@ -639,10 +684,10 @@ def _exit_on_signal(signum, frame) -> None:
 
 
 class _Worker:
-    def __init__(self, context, grade_function) -> None:
+    def __init__(self, context, grade_function, isolation: str = "auto") -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_main, args=(child_conn, grade_function), daemon=True
+            target=_worker_main, args=(child_conn, grade_function, isolation), daemon=True
         )
         with _as_if_interactive():
             self.process.start()
@@ -702,12 +747,14 @@ def _grade_in_pool(
     def replace(index: int) -> None:
         workers[index].reap()
         if pending:
-            workers[index] = _Worker(context, options.grade_function)
+            workers[index] = _Worker(context, options.grade_function, options.isolation)
         else:
             del workers[index]
 
     try:
-        workers = [_Worker(context, options.grade_function) for _ in range(count)]
+        workers = [
+            _Worker(context, options.grade_function, options.isolation) for _ in range(count)
+        ]
         while workers:
             for worker in workers:
                 if worker.task is None and pending:

@@ -17,9 +17,10 @@ import numpy as np
 from exercises import Exercise, FunctionSpec, Instance
 from exercises import RngSeed as InstanceRng
 from exercises.answer_key import ref
+from exercises.batches import BatchProblem, is_permutation, read_batches, read_layout
 from grader import gradcheck
-from grader.compare import Mismatch, compare, describe
-from grader.feedback import Finding, diagnose
+from grader.compare import Mismatch, Path, compare, path_text
+from grader.feedback import Finding, Namer, diagnose
 from grader.report import CheckResult, Diagnosis, InstanceFailure
 from grader.sandbox import CallError, CallOutcome, LoadResult, RngSeed, Sandbox
 
@@ -51,6 +52,7 @@ PRIORITY = [
     "shape",
     "wrong_type",
     "mutated_input",
+    "not_reproducible",
     "not_finite",
     "timeout",
     "memory",
@@ -98,17 +100,47 @@ class InstanceVerdict:
 
 @dataclass
 class FunctionContext:
-    """What checking one function needs besides the student's outputs."""
+    """What checking one function needs besides the student's outputs.
+
+    `checked` holds the functions of the exercise checked before this one, so that a
+    diagnosis can rest on their verdicts (a backward is only blamed on its forward when that
+    forward failed on the same instance).
+    """
 
     exercise: Exercise
     spec: FunctionSpec
     instances: list[Instance]
     rng: np.random.Generator
     verdicts: list[InstanceVerdict] = field(default_factory=list)
+    checked: dict[str, FunctionContext] = field(default_factory=dict)
 
     @property
     def mistakes(self) -> list:
         return [m for m in self.exercise.mistakes if m.function == self.spec.name]
+
+    def failed_on(self, function: str, instance: Instance) -> bool:
+        """Did `function`, checked earlier, fail on this instance?"""
+        other = self.checked.get(function)
+        return other is not None and any(
+            v.instance.label == instance.label and not v.passed for v in other.verdicts
+        )
+
+
+def output_namer(spec: FunctionSpec) -> Namer:
+    """How feedback names a part of this function's answer: the contract's name of a tuple
+    item ("db"), "d" + the key of a gradient dict ("dW1"), else the indexing path."""
+
+    def name(path: Path) -> str:
+        head, rest = (path[0], path[1:]) if path else (None, ())
+        if isinstance(head, int) and len(spec.outputs) > 1 and head < len(spec.outputs):
+            return spec.outputs[head] + path_text(rest)
+        if isinstance(head, str) and spec.gradient is not None:
+            return f"d{head}{path_text(rest)}"
+        if len(spec.outputs) == 1:
+            return spec.outputs[0] + path_text(path)
+        return path_text(path)
+
+    return name
 
 
 def error_finding(error: CallError) -> Finding:
@@ -122,7 +154,9 @@ def error_finding(error: CallError) -> Finding:
 
 def mismatch_finding(context: FunctionContext, mismatch: Mismatch, expected, got, args) -> Finding:
     spec = context.spec
-    return diagnose(mismatch, expected, got, args, context.mistakes, spec.rtol, spec.atol)
+    return diagnose(
+        mismatch, expected, got, args, context.mistakes, spec.rtol, spec.atol, output_namer(spec)
+    )
 
 
 def mutated_arguments(sent: tuple, after: tuple | None, names: tuple[str, ...]) -> list[str]:
@@ -145,25 +179,21 @@ def identical(a: Any, b: Any) -> bool:
             and len(a) == len(b)
             and all(identical(x, y) for x, y in zip(a, b, strict=True))
         )
-    if isinstance(a, RngSeed) or same_memory(a, b):
+    if isinstance(a, RngSeed):
         return True
     if type(a) in PLAIN_SCALARS and type(b) in PLAIN_SCALARS:
         return a == b or (a != a and b != b)
+    if isinstance(a, np.ndarray):
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and a.tobytes() == b.tobytes()
+        )
     try:
         return bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
     except (TypeError, ValueError):
         return False
-
-
-def same_memory(a: Any, b: Any) -> bool:
-    """Two arrays over the very same bytes: the sandbox hands back an argument it found
-    unchanged as a read-only view of what was sent, so this spares comparing it."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray:
-        return False
-    layout_a, layout_b = a.__array_interface__, b.__array_interface__
-    return layout_a["data"][0] == layout_b["data"][0] and all(
-        layout_a[key] == layout_b[key] for key in ("shape", "strides", "typestr")
-    )
 
 
 def warning_finding(spec: FunctionSpec, outcome: CallOutcome) -> Finding | None:
@@ -230,62 +260,102 @@ def minibatch_problem(args: dict, batches: Any) -> Mismatch | None:
     X, Y, size = args["X"], args["Y"], args["batch_size"]
     m = X.shape[1]
     count = math.ceil(m / size)
-    if not isinstance(batches, list | tuple):
+    pairs = read_batches(X, Y, batches)
+    if isinstance(pairs, BatchProblem):
+        path = () if pairs.batch is None else (pairs.batch,)
+        return Mismatch(pairs.code, path, pairs.message)
+    if len(pairs) != count:
+        message = f"expected {count} batches for m={m}, batch_size={size}, got {len(pairs)}"
+        return Mismatch("wrong_structure", (), message)
+    for i, (xb, _) in enumerate(pairs):
+        width = size if i < count - 1 else m - size * (count - 1)
+        if xb.shape[1] != width:
+            message = f"batch {i} should hold {width} examples, got {xb.shape[1]}"
+            return Mismatch("shape", (i,), message)
+    layout = read_layout(X, Y, pairs)
+    if None in layout.from_x:
+        return Mismatch("wrong_values", (), "a batch holds a column that is not in X")
+    if not layout.all_paired():
+        return Mismatch("wrong_values", (), "an X column is paired with the wrong Y column")
+    if not is_permutation(layout.from_x, m):
+        return Mismatch("wrong_values", (), "the batches do not hold every example exactly once")
+    if m >= 8 and layout.from_x == list(range(m)):
         return Mismatch(
-            "wrong_type", "", f"expected a list of (X_batch, Y_batch), got {describe(batches)}"
-        )
-    if len(batches) != count:
-        return Mismatch(
-            "wrong_structure",
-            "",
-            f"expected {count} batches for m={m}, batch_size={size}, got {len(batches)}",
-        )
-    columns: list[int] = []
-    for i, pair in enumerate(batches):
-        problem = batch_problem(i, pair, X, Y, size if i < count - 1 else m - size * (count - 1))
-        if isinstance(problem, Mismatch):
-            return problem
-        columns.extend(problem)
-    if sorted(columns) != list(range(m)):
-        return Mismatch("wrong_values", "", "the batches do not hold every example exactly once")
-    if m >= 8 and columns == list(range(m)):
-        return Mismatch(
-            "wrong_values", "", "the examples are in their original order: not shuffled"
+            "wrong_values", (), "the examples are in their original order: not shuffled"
         )
     return None
 
 
-def batch_problem(
-    i: int, pair: Any, X: np.ndarray, Y: np.ndarray, width: int
-) -> Mismatch | list[int]:
-    """The original column index of each example in batch i, or what is wrong with it."""
-    if not isinstance(pair, tuple | list) or len(pair) != 2:
-        return Mismatch("wrong_structure", f"[{i}]", f"batch {i} is not an (X_batch, Y_batch) pair")
-    xb, yb = pair
-    for name, got, full in (("X_batch", xb, X), ("Y_batch", yb, Y)):
-        if not isinstance(got, np.ndarray) or got.shape != (full.shape[0], width):
-            shape = getattr(got, "shape", describe(got))
-            return Mismatch(
-                "shape",
-                f"[{i}]",
-                f"batch {i}: {name} should have shape {(full.shape[0], width)}, got {shape}",
-            )
-    indices = []
-    for j in range(width):
-        matches = np.flatnonzero(np.all(xb[:, j : j + 1] == X, axis=0))
-        if matches.size == 0:
-            return Mismatch("wrong_values", f"[{i}]", f"batch {i} holds a column that is not in X")
-        if not np.array_equal(Y[:, matches[0]], yb[:, j]):
-            return Mismatch(
-                "wrong_values",
-                f"[{i}]",
-                f"batch {i}: an X column is paired with the wrong Y column",
-            )
-        indices.append(int(matches[0]))
-    return indices
+def shuffle_order(args: dict, batches: Any) -> list[int | None] | None:
+    """The source column of every example of a passing answer, in batch order."""
+    pairs = read_batches(args["X"], args["Y"], batches)
+    if isinstance(pairs, BatchProblem):
+        return None
+    return read_layout(args["X"], args["Y"], pairs).from_x
+
+
+REPRODUCIBLE_HINT = (
+    "Shuffle with the rng you were given (rng.permutation(m)), not with np.random's global "
+    "functions or a seed of your own: the same rng must give the same batches, and another "
+    "rng another order."
+)
+#: Other seeds tried: a shuffle that ignores its rng gives the same order for all of them,
+#: while rng-driven orders of m >= 8 examples coincide with probability below 1/8! each.
+OTHER_SEEDS = (1, 2)
+MIN_EXAMPLES_FOR_ORDER = 8
+
+
+def with_seed(args: dict, offset: int) -> dict:
+    return {
+        key: InstanceRng(value.seed + offset) if isinstance(value, InstanceRng) else value
+        for key, value in args.items()
+    }
+
+
+def check_reproducible(
+    box: Sandbox, context: FunctionContext, passed: list[tuple[InstanceVerdict, Any]]
+) -> None:
+    """The contract says to shuffle with `rng`: call again with the same rng (the same
+    batches are due) and with other seeds (some other order is due, for m >= 8)."""
+    spec = context.spec
+    plans, arg_sets = [], []
+    for verdict, value in passed:
+        args = verdict.instance.args
+        offsets = [0]
+        if args["X"].shape[1] >= MIN_EXAMPLES_FOR_ORDER:
+            offsets += list(OTHER_SEEDS)
+        plans.append((verdict, value, len(offsets)))
+        for offset in offsets:
+            arg_sets.append(tuple(to_wire(with_seed(args, offset)[p]) for p in spec.params))
+    outcomes = iter(box.call_many(spec.name, arg_sets, return_args=False))
+    for verdict, value, n in plans:
+        again, *others = [next(outcomes) for _ in range(n)]
+        verdict.finding = reproducibility_finding(verdict.instance.args, value, again, others)
+
+
+def reproducibility_finding(
+    args: dict, value: Any, again: CallOutcome, others: list[CallOutcome]
+) -> Finding | None:
+    for outcome in (again, *others):
+        if not outcome.ok:
+            return error_finding(outcome.error)
+    if not identical(value, again.value):
+        return Finding(
+            Diagnosis(code="not_reproducible", hint=REPRODUCIBLE_HINT),
+            "called twice with the same rng, your function gave different batches",
+        )
+    orders = [shuffle_order(args, o.value) for o in (again, *others)]
+    if others and all(order == orders[0] for order in orders):
+        return Finding(
+            Diagnosis(code="not_reproducible", hint=REPRODUCIBLE_HINT),
+            "called with rngs of different seeds, your function gave the same order each time",
+        )
+    return None
 
 
 CHECKERS = {"values": check_values, "minibatches": check_minibatches}
+#: Checks that need more calls of the function once every instance has been judged.
+FOLLOW_UPS = {"minibatches": check_reproducible}
 
 
 def consistent_with_own_forward(
@@ -293,11 +363,16 @@ def consistent_with_own_forward(
 ) -> None:
     """Re-diagnose wrong gradients that follow from the student's own (wrong) forward pass.
 
-    One batched sandbox call evaluates the student's forward at every finite-difference
-    point of every failed instance.
+    Only where that forward failed on the same instance: a report never says "your forward
+    is wrong" next to a forward that passed. One batched diagnostic sandbox call evaluates
+    the forward at every finite-difference point of every such instance; diagnostic calls
+    have their own small time cap and are skipped when the submission's time runs short.
     """
     gradient = context.spec.gradient
-    if gradient is None or gradient.forward is None or not failed:
+    if gradient is None or gradient.forward is None:
+        return
+    failed = [(v, g) for v, g in failed if context.failed_on(gradient.forward, v.instance)]
+    if not failed:
         return
     forward = context.exercise.function(gradient.forward)
     plans, arg_sets = [], []
@@ -307,7 +382,7 @@ def consistent_with_own_forward(
         points = [p for d in directions for p in gradcheck.stencil_points(verdict.instance.args, d)]
         plans.append((verdict, got, pairs, directions, points))
         arg_sets += [tuple(to_wire(point[p]) for p in forward.params) for point in points]
-    outcomes = iter(box.call_many(forward.name, arg_sets, return_args=False))
+    outcomes = iter(box.call_many(forward.name, arg_sets, return_args=False, diagnostic=True))
     for verdict, got, pairs, directions, points in plans:
         losses = [own_loss(gradient, next(outcomes), point) for point in points]
         if gradcheck.matches_losses(got, losses, pairs, directions):
@@ -323,9 +398,10 @@ def consistent_with_own_forward(
 def own_loss(gradient, outcome: CallOutcome, point: dict) -> float | None:
     if not outcome.ok:
         return None
-    try:
-        value = float(gradient.loss_of_forward(outcome.value, point))
-    except (TypeError, ValueError, KeyError, IndexError, ImportError):
+    try:  # the answer key's loss applied to whatever the student's forward returned
+        with np.errstate(all="ignore"):
+            value = float(gradient.loss_of_forward(outcome.value, point))
+    except Exception:
         return None
     return value if math.isfinite(value) else None
 
@@ -341,7 +417,8 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
     arg_sets = [tuple(to_wire(i.args[p]) for p in spec.params) for i in context.instances]
     outcomes = box.call_many(spec.name, arg_sets)
     checker = CHECKERS[spec.check]
-    failed_values = []
+    failed_values: list[tuple[InstanceVerdict, Any]] = []
+    passed: list[tuple[InstanceVerdict, Any]] = []
     for instance, sent, outcome in zip(context.instances, arg_sets, outcomes, strict=True):
         verdict = InstanceVerdict(instance, stdout=outcome.stdout)
         if not outcome.ok:
@@ -351,9 +428,14 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
             mutated = mutated_arguments(sent, outcome.args_after, spec.params)
             if verdict.finding is None and mutated:
                 verdict.finding = mutation_finding(mutated)
-            elif verdict.finding and verdict.finding.diagnosis.code in FORWARD_SUSPECTS:
+            if verdict.finding is None:
+                passed.append((verdict, outcome.value))
+            elif verdict.finding.diagnosis.code in FORWARD_SUSPECTS:
                 failed_values.append((verdict, outcome.value))
         context.verdicts.append(verdict)
+    follow_up = FOLLOW_UPS.get(spec.check)
+    if follow_up is not None and passed:
+        follow_up(box, context, passed)
     consistent_with_own_forward(
         box, context, [(v, g) for v, g in failed_values if v.instance.gradient_check]
     )

@@ -22,13 +22,26 @@ from grader.sandbox import Opaque
 NUMERIC_KINDS = "biuf"
 
 
+Path = tuple[str | int, ...]
+
+
 @dataclass(frozen=True)
 class Mismatch:
-    """Why an answer differs from the expected one. `where` names the part ("['W1']")."""
+    """Why an answer differs from the expected one. `path` leads to the part: () for the
+    whole answer, (1,) for the second item of a tuple, ("W1",) for a dict entry."""
 
     code: str
-    where: str
+    path: Path
     message: str
+
+    @property
+    def where(self) -> str:
+        return path_text(self.path)
+
+
+def path_text(path: Path) -> str:
+    """A path as indexing code: (0, "W") -> "[0]['W']"."""
+    return "".join(f"[{key!r}]" for key in path)
 
 
 def describe(value: Any) -> str:
@@ -46,10 +59,20 @@ def is_number(value: Any) -> bool:
         return False
     if isinstance(value, int | float):
         return True
-    return isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in NUMERIC_KINDS
+    return (
+        isinstance(value, np.ndarray | np.generic)
+        and value.size == 1
+        and value.dtype.kind in NUMERIC_KINDS
+    )
 
 
 def as_float_array(value: Any) -> np.ndarray:
+    """As float64; a Python int beyond float range (10**400) becomes +-inf, not an error."""
+    if type(value) is int:
+        try:
+            return np.asarray(float(value))
+        except OverflowError:
+            return np.asarray(np.inf if value > 0 else -np.inf)
     return np.asarray(value, dtype=np.float64)
 
 
@@ -58,7 +81,7 @@ def tolerance(expected: np.ndarray, rtol: float, atol: float) -> float:
     return atol + rtol * scale
 
 
-def compare(expected: Any, got: Any, rtol: float, atol: float, where: str = "") -> Mismatch | None:
+def compare(expected: Any, got: Any, rtol: float, atol: float, where: Path = ()) -> Mismatch | None:
     """None when `got` is an acceptable answer, else the first difference found."""
     if isinstance(expected, dict):
         return compare_dict(expected, got, rtol, atol, where)
@@ -69,7 +92,9 @@ def compare(expected: Any, got: Any, rtol: float, atol: float, where: str = "") 
     return compare_scalar(expected, got, rtol, atol, where)
 
 
-def compare_dict(expected: dict, got: Any, rtol: float, atol: float, where: str) -> Mismatch | None:
+def compare_dict(
+    expected: dict, got: Any, rtol: float, atol: float, where: Path
+) -> Mismatch | None:
     if not isinstance(got, dict):
         return Mismatch("wrong_type", where, f"expected a dict, got {describe(got)}")
     missing = sorted(set(expected) - set(got))
@@ -86,14 +111,14 @@ def compare_dict(expected: dict, got: Any, rtol: float, atol: float, where: str)
             f"the dict has {' and '.join(parts)}; expected exactly {sorted(expected)}",
         )
     for key in expected:
-        mismatch = compare(expected[key], got[key], rtol, atol, f"{where}[{key!r}]")
+        mismatch = compare(expected[key], got[key], rtol, atol, where + (key,))
         if mismatch:
             return mismatch
     return None
 
 
 def compare_sequence(
-    expected: tuple | list, got: Any, rtol: float, atol: float, where: str
+    expected: tuple | list, got: Any, rtol: float, atol: float, where: Path
 ) -> Mismatch | None:
     kind = "tuple" if isinstance(expected, tuple) else "list"
     if isinstance(got, np.ndarray) and got.ndim == 1 and all(is_number(e) for e in expected):
@@ -107,14 +132,14 @@ def compare_sequence(
             f"expected a {kind} of {len(expected)} items, got {len(got)} items",
         )
     for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-        mismatch = compare(e, g, rtol, atol, f"{where}[{i}]")
+        mismatch = compare(e, g, rtol, atol, where + (i,))
         if mismatch:
             return mismatch
     return None
 
 
 def compare_scalar(
-    expected: Any, got: Any, rtol: float, atol: float, where: str
+    expected: Any, got: Any, rtol: float, atol: float, where: Path
 ) -> Mismatch | None:
     if isinstance(got, np.ndarray) and got.dtype.kind in NUMERIC_KINDS and got.size > 1:
         return Mismatch("shape", where, f"expected a single number, got {describe(got)}")
@@ -126,7 +151,7 @@ def compare_scalar(
 
 
 def compare_array(
-    expected: np.ndarray, got: Any, rtol: float, atol: float, where: str
+    expected: np.ndarray, got: Any, rtol: float, atol: float, where: Path
 ) -> Mismatch | None:
     if is_number(got) and not isinstance(got, np.ndarray):
         if expected.ndim == 0:
@@ -163,7 +188,7 @@ def shape_message(expected: np.ndarray, got: np.ndarray) -> str:
 
 
 def compare_values(
-    expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, where: str
+    expected: np.ndarray, got: np.ndarray, rtol: float, atol: float, where: Path
 ) -> Mismatch | None:
     got = as_float_array(got)
     expected = as_float_array(expected)

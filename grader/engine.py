@@ -16,9 +16,10 @@ import exercises as catalogue
 from exercises import Exercise, Instance, derive_seed
 from exercises.spec import exercise_seed_sequence
 from grader import __version__
+from grader.assignment import Assignment
 from grader.checks import FunctionContext, check_function
 from grader.loading import LoadedSource, load_submission
-from grader.report import CheckResult, ExerciseResult, Report
+from grader.report import CheckResult, ExerciseResult, Isolation, Report
 from grader.sandbox import Limits, LoadResult, Sandbox
 
 MAX_OUTPUT_SHOWN = 2000
@@ -26,15 +27,25 @@ MAX_OUTPUT_SHOWN = 2000
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """What to grade and how. Without `exercises`, every exercise the submission attempts."""
+    """What to grade and how.
+
+    With an `assignment`, its exercises at its points, whatever the submission attempts:
+    every student's total is out of the same maximum (`grade`, `batch`, Gradescope).
+    Without one, the exercises named in `exercises`, else only those the submission
+    attempts (what `check` does for a student checking their work; the report says so).
+    """
 
     exercises: Sequence[str] = ()
+    assignment: Assignment | None = None
     student_id: str | None = None
     seed: int | None = None
     course_salt: str = ""
     limits: Limits = field(default_factory=Limits)
     published: dict[str, list[Instance]] | None = None
     """Public instances with expected outputs (a student kit): used instead of the answer key."""
+    isolation: str = "auto"
+    """The sandbox asked for: "auto", "strong" (IsolationUnavailable if this machine cannot
+    give it) or "fallback"; an explicit mode takes precedence over GRADER_SANDBOX."""
 
     def run_seed(self) -> int:
         if self.seed is not None:
@@ -58,16 +69,24 @@ def grade_source(
     started = time.perf_counter() if started is None else started
     options = options or GradeOptions()
     seed = options.run_seed()
-    with Sandbox(source, options.limits) as box:
+    with Sandbox(source, options.limits, isolation=options.isolation) as box:
         load = box.start()
-        chosen, selection = choose_exercises(
-            options.exercises, load, source.problems, options.published
-        )
+        if options.assignment is not None:
+            chosen, selection = assigned_exercises(options.assignment, options.published)
+        else:
+            chosen, selection = choose_exercises(
+                options.exercises, load, source.problems, options.published
+            )
         results = [
-            grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed)
+            at_points(
+                grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed),
+                options.assignment,
+            )
             for exercise in chosen
         ]
-        isolation = box.mode
+        isolation = Isolation(
+            mode=box.mode, requested=box.requested_isolation, reason=box.mode_reason
+        )
     report = Report(
         grader_version=__version__,
         submission=submission,
@@ -105,13 +124,52 @@ def choose_exercises(
         reason = "graded every exercise, since errors stopped part of the submission from running"
     else:
         chosen = [e for e in everything if own_functions(e) & load.names.keys()] or everything
-        reason = "graded the exercises whose functions the submission defines"
+        reason = (
+            "graded only what you attempted, the exercises whose functions the submission "
+            "defines (`grader grade` grades every exercise of the assignment)"
+        )
         if chosen is everything:
             reason = "no exercise function found: graded every exercise"
     selection = f"{reason}: {', '.join(e.name for e in chosen)}"
     if published is not None:
         selection += "; instances and expected outputs from a public instance file"
     return chosen, selection
+
+
+def assigned_exercises(
+    assignment: Assignment, published: dict[str, list[Instance]] | None = None
+) -> tuple[list[Exercise], str]:
+    """Every exercise of the assignment, attempted or not (with a public instance file, those
+    of them it publishes)."""
+    chosen = [catalogue.get(name) for name in assignment.exercises]
+    selection = assignment.describe()
+    if published is not None:
+        chosen = [e for e in chosen if e.name in published]
+        selection += "; instances and expected outputs from a public instance file"
+    return chosen, selection
+
+
+def at_points(result: ExerciseResult, assignment: Assignment | None) -> ExerciseResult:
+    """The result scaled to the points the assignment gives the exercise (if it differs)."""
+    if assignment is None or result.name not in assignment.points or not result.max_score:
+        return result
+    factor = assignment.points_of(result.name) / result.max_score
+    checks = [
+        check.model_copy(
+            update={
+                "score": round(check.score * factor, 4),
+                "max_score": round(check.max_score * factor, 4),
+            }
+        )
+        for check in result.checks
+    ]
+    return result.model_copy(
+        update={
+            "score": round(sum(c.score for c in checks), 4),
+            "max_score": assignment.points_of(result.name),
+            "checks": checks,
+        }
+    )
 
 
 def own_functions(exercise: Exercise) -> set[str]:
@@ -135,10 +193,18 @@ def grade_exercise(
     box: Sandbox, load: LoadResult, exercise: Exercise, instances: list[Instance], seed: int
 ) -> ExerciseResult:
     checks: list[CheckResult] = []
+    checked: dict[str, FunctionContext] = {}
     for index, spec in enumerate(exercise.functions):
         entropy = exercise_seed_sequence(seed, exercise.name).spawn(len(exercise.functions))[index]
-        context = FunctionContext(exercise, spec, instances, np.random.default_rng(entropy))
+        context = FunctionContext(
+            exercise,
+            spec,
+            [instance for instance in instances if instance.grades(spec.name)],
+            np.random.default_rng(entropy),
+            checked=dict(checked),
+        )
         checks.append(check_function(box, load, context))
+        checked[spec.name] = context
     return ExerciseResult(
         name=exercise.name,
         title=exercise.title,
@@ -148,11 +214,25 @@ def grade_exercise(
     )
 
 
+#: What became of the code around a top-level error: the policy, said where it applies.
+SKIPPED = {
+    "exception": "this statement was skipped; the statements after it still ran",
+    "syntax": "none of this code could run; the rest of the submission still ran",
+}
+
+
 def load_errors(source: LoadedSource, load: LoadResult) -> list[str]:
+    """The problems of running the top-level code, one line each.
+
+    Top-level code runs statement by statement: a statement that raises, exits, hangs or
+    floods the output is skipped and the rest still runs (a block that does not compile is
+    skipped whole), so each line says what was skipped."""
     errors = list(source.problems)
     for error in load.chunk_errors:
         line = f", line {error.line}" if error.line else ""
-        errors.append(f"{error.label}{line}: {error.message}")
+        policy = SKIPPED.get(error.kind)
+        suffix = f" ({policy})" if policy else ""
+        errors.append(f"{error.label}{line}: {error.message}{suffix}")
     if load.error:
         errors.append(load.error.message)
     return errors

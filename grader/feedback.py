@@ -8,7 +8,8 @@ Hints point at the step of the derivation and never print the expected values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +17,13 @@ import numpy as np
 
 from exercises import Mistake
 from exercises.spec import Args
-from grader.compare import Mismatch, as_float_array, compare, is_number
+from grader.compare import Mismatch, Path, as_float_array, compare, is_number, path_text
 from grader.report import Diagnosis
 
 FIT_RTOL = 1e-6
+
+#: Names a part of an answer from its path: (1,) -> "db", ("W1",) -> "dW1" (see checks).
+Namer = Callable[[Path], str]
 
 STRUCTURAL_HINTS = {
     "shape_transposed": "Check the order of the factors in the matrix product: the gradient of "
@@ -84,15 +88,32 @@ def name_factor(c: float, m: int | None) -> str | None:
     return " = ".join(dict.fromkeys(matches)) if matches else None
 
 
+def fitted_factor(r: np.ndarray, s: np.ndarray) -> float | None:
+    """The c with s = c * r (least squares), if it fits within FIT_RTOL; None otherwise.
+
+    Both sides are divided by their largest entry first, so that answers near 1e308 cannot
+    overflow the fit into an "inf" or "nan" factor."""
+    r_scale, s_scale = float(np.abs(r).max()), float(np.abs(s).max())
+    r_unit, s_unit = r / r_scale, s / s_scale
+    c_unit = float(r_unit @ s_unit / (r_unit @ r_unit))
+    if np.max(np.abs(s_unit - c_unit * r_unit)) > FIT_RTOL + 1e-12 / s_scale:
+        return None
+    with np.errstate(over="ignore"):
+        c = c_unit * (s_scale / r_scale)
+    return c if math.isfinite(c) and c != 0.0 else None
+
+
 def scale_finding(expected: Any, got: Any, m: int | None) -> Finding | None:
-    """The answer equals c times the expected one, for a constant c != 1."""
+    """The answer equals c times the expected one, for a constant c != 1.
+
+    m = 2 makes 2 and m the same factor: the name says both ("2 = m")."""
     if not same_layout(expected, got):
         return None
     r, s = flat(expected), flat(got)
     if not np.all(np.isfinite(s)) or not np.any(r) or not np.any(s):
         return None
-    c = float(r @ s / (r @ r))
-    if abs(c - 1.0) < 1e-6 or np.max(np.abs(s - c * r)) > FIT_RTOL * np.max(np.abs(s)) + 1e-12:
+    c = fitted_factor(r, s)
+    if c is None or abs(c - 1.0) < 1e-6:
         return None
     name = name_factor(c, m)
     if name is None and r.size < 2:
@@ -125,14 +146,8 @@ def scale_hint(name: str | None) -> str:
 
 
 def transposed_finding(expected: Any, got: Any, rtol: float, atol: float) -> Finding | None:
-    """A square matrix (or a dict entry) whose values are the transpose of the expected ones."""
-    if isinstance(expected, dict) and isinstance(got, dict) and expected.keys() == got.keys():
-        for key in expected:
-            if compare(expected[key], got[key], rtol, atol) is None:
-                continue
-            finding = transposed_finding(expected[key], got[key], rtol, atol)
-            return finding and Finding(finding.diagnosis, f"[{key!r}]: {finding.explanation}")
-        return None
+    """A square matrix whose values are the transpose of the expected ones (the outputs of a
+    tuple or dict are asked one by one, by `part_finding`)."""
     if (
         isinstance(expected, np.ndarray)
         and isinstance(got, np.ndarray)
@@ -182,8 +197,14 @@ def diagnose(
     mistakes: Sequence[Mistake],
     rtol: float,
     atol: float,
+    name: Namer = path_text,
 ) -> Finding:
-    """The most specific explanation of why `got` is not `expected`."""
+    """The most specific explanation of why `got` is not `expected`.
+
+    The whole answer is asked first (a catalogued mistake, one factor on every output, a
+    transposed matrix), then each wrong output on its own: a tuple whose `db` alone lost its
+    1/m is "db is m times too large", not "values differ at [1]".
+    """
     if mismatch.code not in {"wrong_type", "not_finite"}:
         finding = mistake_finding(mistakes, args, got, rtol, atol)
         if finding:
@@ -193,11 +214,84 @@ def diagnose(
                 finding.diagnosis.factor_name = scale.diagnosis.factor_name
             return finding
     if mismatch.code == "wrong_values":
-        finding = scale_finding(expected, got, examples_count(args)) or transposed_finding(
-            expected, got, rtol, atol
+        finding = (
+            scale_finding(expected, got, examples_count(args))
+            or transposed_finding(expected, got, rtol, atol)
+            or part_finding(expected, got, args, rtol, atol, name)
         )
         if finding:
             return finding
     hint = STRUCTURAL_HINTS.get(mismatch.code)
-    where = f"{mismatch.where}: " if mismatch.where else ""
-    return Finding(Diagnosis(code=mismatch.code, hint=hint), f"{where}{mismatch.message}")
+    output = name(mismatch.path) if mismatch.path else None
+    where = f"{output}: " if output else ""
+    return Finding(
+        Diagnosis(code=mismatch.code, hint=hint, output=output), f"{where}{mismatch.message}"
+    )
+
+
+def parts(expected: Any, got: Any, path: Path = ()) -> list[tuple[Path, Any, Any]]:
+    """The outputs of an answer, pairwise with the expected ones: the items of a tuple or
+    list, the entries of a dict (only where `got` has the same structure there)."""
+    if isinstance(expected, dict) and isinstance(got, dict) and expected.keys() == got.keys():
+        return [(path + (key,), expected[key], got[key]) for key in expected]
+    if (
+        isinstance(expected, tuple | list)
+        and isinstance(got, tuple | list)
+        and len(expected) == len(got)
+    ):
+        return [(path + (i,), e, g) for i, (e, g) in enumerate(zip(expected, got, strict=True))]
+    return []
+
+
+def part_finding(
+    expected: Any, got: Any, args: Args, rtol: float, atol: float, name: Namer, path: Path = ()
+) -> Finding | None:
+    """Diagnose the first wrong output of a tuple or dict on its own (scaled, sign,
+    transposed), descending into nested outputs; say which other outputs are wrong too."""
+    wrong = [
+        (where, e, g) for where, e, g in parts(expected, got, path) if compare(e, g, rtol, atol)
+    ]
+    for where, e, g in wrong:
+        finding = scale_finding(e, g, examples_count(args)) or transposed_finding(e, g, rtol, atol)
+        if finding is None:
+            finding = part_finding(e, g, args, rtol, atol, name, where)
+            if finding is None:
+                continue
+            return finding
+        output = name(where)
+        others = [name(other) for other, _, _ in wrong if other != where]
+        explanation = part_explanation(output, finding, examples_count(args))
+        if others:
+            explanation += f" ({', '.join(others)} also wrong)"
+        return Finding(replace_output(finding.diagnosis, output), explanation)
+    return None
+
+
+def replace_output(diagnosis: Diagnosis, output: str) -> Diagnosis:
+    return diagnosis.model_copy(update={"output": output})
+
+
+def part_explanation(output: str, finding: Finding, m: int | None) -> str:
+    diagnosis = finding.diagnosis
+    if diagnosis.code == "sign":
+        return f"{output} has the wrong sign"
+    if diagnosis.code == "transposed":
+        return f"{output} is the transpose of what was due"
+    return f"{output} is {times_text(diagnosis.factor or 1.0, diagnosis.factor_name, m)}"
+
+
+def times_text(factor: float, name: str | None, m: int | None = None) -> str:
+    """'m times too large', '2 times too small', 'of the wrong sign and 2 times too large'.
+
+    On m = 2 the factors 2 and m coincide: the text names m and says it could be 2."""
+    sign = "of the wrong sign and " if factor < 0 else ""
+    if name is None:
+        return f"the expected value multiplied by {factor:.4g}"
+    names = [n.lstrip("-") for n in name.split(" = ")]
+    if abs(factor) < 1:
+        names = [n[2:].strip("()") if n.startswith("1/") else n for n in names]
+    size = "large" if abs(factor) > 1 else "small"
+    text = f"{sign}{names[-1]} times too {size}"
+    if len(names) > 1:
+        text += f" (m = {m} here, so it could as well be {' or '.join(names[:-1])})"
+    return text

@@ -70,15 +70,49 @@ class Direction:
             container[path[-1]] = get_path(args, path) + t * u
         return moved
 
-    def project(self, gradient: Any, pairs: Sequence[tuple[Path, Path]]) -> tuple[float, float]:
-        """<gradient, u> and sum |gradient_i * u_i| (the scale the error is judged against)."""
+    def project(
+        self, gradient: Any, pairs: Sequence[tuple[Path, Path]]
+    ) -> tuple[float, float] | None:
+        """<gradient, u> and sum |gradient_i * u_i| (the scale the error is judged against).
+
+        None when the gradient does not have the layout of the inputs: a missing output, a
+        non-numeric one, or a shape other than the input's (a scalar input takes any size-1
+        form). Never broadcast: a (k, m) gradient of a (k, 1) bias would sum to the right
+        directional derivative and pass for a right gradient.
+        """
         total, magnitude = 0.0, 0.0
         for output_path, input_path in pairs:
-            g = np.asarray(get_path(gradient, output_path), dtype=np.float64)
-            products = g * np.asarray(self.parts[input_path], dtype=np.float64)
+            u = self.parts[input_path]
+            g = numeric_part(gradient, output_path)
+            if g is None or not same_layout(g, u):
+                return None
+            products = g.reshape(np.shape(u)) * u
             total += float(products.sum())
             magnitude += float(np.abs(products).sum())
         return total, magnitude
+
+
+def numeric_part(value: Any, path: Path) -> np.ndarray | None:
+    """The part of an answer at `path` as a float array, or None if there is no such part or
+    it is not numbers."""
+    try:
+        part = get_path(value, path)
+    except (KeyError, IndexError, TypeError):
+        return None
+    if isinstance(part, bool) or not isinstance(part, int | float | np.ndarray):
+        return None
+    if isinstance(part, np.ndarray) and part.dtype.kind not in "biuf":
+        return None
+    try:
+        return np.asarray(part, dtype=np.float64)
+    except OverflowError:  # a Python int beyond float range
+        return None
+
+
+def same_layout(gradient: np.ndarray, u: Any) -> bool:
+    if isinstance(u, np.ndarray):
+        return gradient.shape == u.shape
+    return gradient.size == 1
 
 
 def stencil_points(args: Args, direction: Direction) -> list[Args]:
@@ -100,8 +134,12 @@ def agrees_along(
     pairs: Sequence[tuple[Path, Path]],
     losses: Sequence[float],
 ) -> bool:
-    """<gradient, u> against the central difference of the losses at u's stencil points."""
-    return agrees(*direction.project(gradient, pairs), stencil_derivative(losses))
+    """<gradient, u> against the central difference of the losses at u's stencil points;
+    False when the gradient cannot be projected on u (see Direction.project)."""
+    projection = direction.project(gradient, pairs)
+    if projection is None:
+        return False
+    return agrees(*projection, stencil_derivative(losses))
 
 
 def directions_for(

@@ -54,8 +54,12 @@ CSV_FIXED_COLUMNS = ("student", "total", "max")
 class Run:
     """One grading of one submission.
 
-    `selection` is the exercises asked for (comma-separated, empty: those the submission
-    attempts); `config` is the JSON of everything else that changes a grade (limits).
+    `assignment` names the assignment and `selection` records what it grades: every
+    exercise with its points, `name=points` comma-separated (`Assignment.key()`), the same
+    for every student, so `max_score` is the same too. (Gradebooks written before the
+    assignment was fixed hold the exercises asked for, or an empty string for "those the
+    submission attempts".) `config` is the JSON of everything else that changes a grade
+    (limits).
     `status` is "graded", or "error" when the grader itself failed on the submission: then
     `score` is 0, `error` says why and `report_json` holds a report carrying that message.
     """
@@ -80,6 +84,11 @@ class Run:
     @property
     def report(self) -> Report:
         return Report.model_validate_json(self.report_json)
+
+    @property
+    def exercises(self) -> list[str]:
+        """The exercises the run's assignment grades (empty for an old "attempted" run)."""
+        return [item.partition("=")[0] for item in self.selection.split(",") if item]
 
 
 _COLUMNS = (
@@ -269,7 +278,8 @@ def export_csv(gradebook: Gradebook, assignment: str | None = None) -> tuple[str
     """
     assignment = resolve_assignment(gradebook, assignment)
     runs = gradebook.latest_runs(assignment)
-    return assignment, gradebook_csv([(run.student, run.report) for run in runs])
+    requested = [name for run in runs for name in run.exercises]
+    return assignment, gradebook_csv([(run.student, run.report) for run in runs], requested)
 
 
 def resolve_assignment(gradebook: Gradebook, assignment: str | None) -> str:

@@ -15,12 +15,18 @@ The zip holds:
 - `setup.sh`: finds a Python >= 3.11, makes the virtual environment, installs the grader
   and records which Python to use in `grader-python`. `setup.sh --check` (or
   `GRADER_SETUP_CHECK_ONLY=1`) only checks the Python and the bundle and installs nothing.
+- `assignment.toml`: the assignment every submission is graded on (its exercises and
+  points), so every student's total is out of the same maximum.
 - `run_autograder`: picks the submission (see `AutograderConfig.submission`), runs
-  `python -m grader grade ... --gradescope results.json` and, if the grader cannot produce
+  `python -m grader grade ... --assignment assignment.toml --gradescope-metadata
+  submission_metadata.json --gradescope results.json --isolation strong` (the build's
+  `--isolation`; the student id, which seeds the
+  instances, comes from Gradescope's metadata; when it cannot be read the report and the
+  log say so) and, if the grader cannot produce
   results, writes a results.json that says so instead of leaving Gradescope without one.
   `AUTOGRADER_ROOT` replaces `/autograder` and `GRADER_PYTHON` chooses the interpreter, so
   the script can be run locally against a fake tree.
-- `autograder.json`: what was built (grader version, exercises, visibility), for people.
+- `autograder.json`: what was built (grader version, assignment, visibility), for people.
 
 The zip is reproducible: entries are sorted and carry a fixed timestamp.
 """
@@ -39,12 +45,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader import __version__
+from grader.assignment import Assignment
 from grader.renderers.gradescope import VISIBILITIES
+from grader.sandbox.isolation import ISOLATION_CHOICES
 
 PACKAGES = ("grader", "exercises", "reference")
 """The packages shipped in the zip: the grader, the exercise declarations, the answer key."""
 
 BUNDLE_DIR = "grader-src"
+ASSIGNMENT_FILE = "assignment.toml"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _SKIPPED_DIRS = frozenset({"__pycache__"})
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -54,6 +63,8 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 class AutograderConfig:
     """What the autograder grades and how it reports.
 
+    `assignment` is what every submission is graded on (None: the `exercises` named, at
+    their declared points, or every exercise when none is named).
     `submission` says what to grade in `/autograder/submission`: "auto" (the first
     `.ipynb` in name order at its top level, else the first `.py`, else the whole folder),
     "folder" (the whole folder, every code file in name order), or a file name inside it
@@ -64,11 +75,62 @@ class AutograderConfig:
     salt: str = ""
     visibility: str = "visible"
     submission: str = "auto"
+    assignment: Assignment | None = None
+    isolation: str = "strong"
+    """run_autograder's `grader grade --isolation`: strong by default, so that a Gradescope
+    image without Linux namespaces fails (and says why) instead of grading with the answer
+    key readable by student code."""
 
     def __post_init__(self) -> None:
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        if self.isolation not in ISOLATION_CHOICES:
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_CHOICES)}")
         check_submission_choice(self.submission)
+        if self.assignment is not None and self.exercises:
+            raise ValueError("give either an assignment or exercises, not both")
+        self.graded()
+
+    def graded(self) -> Assignment:
+        return self.assignment or Assignment.of(self.exercises)
+
+
+class MetadataError(Exception):
+    """Gradescope's submission metadata cannot give the student id."""
+
+
+def gradescope_student(path: Path | str) -> str:
+    """The student id in Gradescope's submission_metadata.json: the users' emails (or ids),
+    sorted and joined with "+" for a group. MetadataError when it cannot say."""
+    path = Path(path)
+    consequence = (
+        "so the instances are not seeded for this student (the default seed is used); "
+        "please tell course staff"
+    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MetadataError(
+            f"Gradescope's submission metadata {path} is missing, {consequence}"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise MetadataError(
+            f"Gradescope's submission metadata {path} cannot be read ({reason}), {consequence}"
+        ) from None
+    users = data.get("users") if isinstance(data, dict) else None
+    ids = sorted(
+        str(user.get("email") or user.get("id") or "")
+        for user in (users if isinstance(users, list) else [])
+        if isinstance(user, dict)
+    )
+    ids = [student for student in ids if student.strip()]
+    if not ids:
+        raise MetadataError(
+            f"Gradescope's submission metadata {path} names no student (no email or id "
+            f"in `users`), {consequence}"
+        )
+    return "+".join(ids)
 
 
 @dataclass(frozen=True)
@@ -108,6 +170,7 @@ def build_autograder(out: Path | str, config: AutograderConfig | None = None) ->
         ("setup.sh", setup_script().encode(), True),
         ("run_autograder", run_script(config).encode(), True),
         ("autograder.json", manifest(config).encode(), False),
+        (ASSIGNMENT_FILE, config.graded().to_toml().encode(), False),
     ]
     entries += [(name, data, False) for name, data in bundle_files()]
     entries.sort(key=lambda entry: entry[0])
@@ -196,13 +259,17 @@ def generated_pyproject() -> str:
 
 
 def manifest(config: AutograderConfig) -> str:
+    graded = config.graded()
     return (
         json.dumps(
             {
                 "grader_version": __version__,
-                "exercises": list(config.exercises) or "those the submission attempts",
+                "assignment": graded.name or "assignment",
+                "exercises": {name: graded.points_of(name) for name in graded.exercises},
+                "max_score": graded.max_score,
                 "visibility": config.visibility,
                 "submission": config.submission,
+                "isolation": config.isolation,
                 "course_salt": "set" if config.salt else "none",
                 "packages": list(PACKAGES),
             },
@@ -220,13 +287,16 @@ def setup_script() -> str:
 
 
 def run_script(config: AutograderConfig) -> str:
-    exercises = " ".join(f"--exercise {shlex.quote(name)}" for name in config.exercises)
+    graded = config.graded()
+    exercises = ", ".join(f"{name} ({graded.points_of(name):g})" for name in graded.exercises)
     return (
         _RUN.replace("@VERSION@", __version__)
         .replace("@EXERCISES@", exercises)
+        .replace("@ASSIGNMENT_FILE@", ASSIGNMENT_FILE)
         .replace("@SALT@", shlex.quote(config.salt))
         .replace("@VISIBILITY@", shlex.quote(config.visibility))
         .replace("@SUBMISSION@", shlex.quote(config.submission))
+        .replace("@ISOLATION@", shlex.quote(config.isolation))
     )
 
 
@@ -318,8 +388,11 @@ export LC_ALL=C.UTF-8
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SUBMISSION_DIR="$ROOT/submission"
 RESULTS="$ROOT/results/results.json"
-EXERCISES=(@EXERCISES@)
+# Every submission is graded on the assignment in source/@ASSIGNMENT_FILE@:
+# @EXERCISES@
+ASSIGNMENT="$ROOT/source/@ASSIGNMENT_FILE@"
 VISIBILITY=@VISIBILITY@
+ISOLATION=@ISOLATION@
 SUBMISSION=@SUBMISSION@
 export GRADER_COURSE_SALT=@SALT@
 
@@ -376,25 +449,13 @@ please submit it under exactly that name."
   exit 0
 fi
 
-# Seeds the instances per student (and course salt), as `grader grade --student` does.
-STUDENT=()
-if [[ -f "$ROOT/submission_metadata.json" ]]; then
-  ID="$("$PYTHON" - "$ROOT/submission_metadata.json" 2>/dev/null <<'PY'
-import json, sys
-try:
-    users = json.load(open(sys.argv[1], encoding="utf-8")).get("users") or []
-    ids = sorted(str(u.get("email") or u.get("id") or "") for u in users if isinstance(u, dict))
-    print("+".join(i for i in ids if i))
-except Exception:
-    pass
-PY
-)"
-  if [[ -n "$ID" ]]; then STUDENT=(--student "$ID"); fi
-fi
-
+# The student id (the emails in submission_metadata.json) seeds the instances, with the
+# course salt, as `grader grade --student` does. When the metadata is missing or names no
+# student, the grader says so in the report and on stderr (the log).
 cd "$ROOT" || exit 1
-"$PYTHON" -m grader grade "$TARGET" ${EXERCISES[@]+"${EXERCISES[@]}"} \
-  ${STUDENT[@]+"${STUDENT[@]}"} --gradescope "$RESULTS" --gradescope-visibility "$VISIBILITY"
+"$PYTHON" -m grader grade "$TARGET" --assignment "$ASSIGNMENT" \
+  --gradescope-metadata "$ROOT/submission_metadata.json" \
+  --gradescope "$RESULTS" --gradescope-visibility "$VISIBILITY" --isolation "$ISOLATION"
 STATUS=$?
 if [[ $STATUS -ne 0 || ! -s "$RESULTS" ]]; then
   echo "run_autograder: the grader failed (exit status $STATUS)" >&2

@@ -90,6 +90,7 @@ def write_instances(path: Path, exercises: Sequence[Exercise], seed: int) -> Non
                 {
                     "label": instance.label,
                     "gradient_check": instance.gradient_check,
+                    "functions": instance.functions,
                     "args": encode(instance.args),
                     "expected": encode(published_outputs(exercise, instance)),
                 }
@@ -99,6 +100,14 @@ def write_instances(path: Path, exercises: Sequence[Exercise], seed: int) -> Non
         },
     }
     path.write_text(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+def graded_functions(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError("'functions' must be a list of function names")
+    return tuple(value)
 
 
 def read_instances(path: Path) -> dict[str, list[Instance]]:
@@ -118,6 +127,7 @@ def read_instances(path: Path) -> dict[str, list[Instance]]:
                     args=decode(item["args"]),
                     gradient_check=bool(item["gradient_check"]),
                     expected=decode(item["expected"]),
+                    functions=graded_functions(item.get("functions")),
                 )
                 for item in items
             ]

@@ -3,13 +3,21 @@
 Scripts depend on the JSON of these models: top-level `score`, `max_score` and
 `exercises[].name/score/max_score/checks[]` with `function`, `passed`, `score`,
 `max_score`, `message`. Add fields freely; rename none without bumping SCHEMA_VERSION.
+
+Schema version 2: `isolation` is an object, `{"mode": "strong"|"fallback", "requested":
+"auto"|"strong"|"fallback", "reason": "..."}` (the sandbox the submission ran in, what was
+asked for and why it got that), where version 1 had the mode as a plain string; it is null
+in the report of a submission the grader failed on before running it. Version-1 reports
+still read (the string becomes the mode, with no reason).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+from pydantic import BaseModel, Field, field_validator
+
+SCHEMA_VERSION = 2
 
 
 class Diagnosis(BaseModel):
@@ -21,16 +29,22 @@ class Diagnosis(BaseModel):
     factor: float | None = Field(None, description="for `scaled` and `sign`: answer / expected")
     factor_name: str | None = Field(None, description="the factor named: 2, 1/2, m, 1/m, -1")
     mistake: str | None = Field(None, description="for `known_mistake`: the catalogue code")
+    output: str | None = Field(
+        None, description="the part of the answer it is about (dW1, db, velocity['W'])"
+    )
     hint: str | None = Field(None, description="where to look, never the expected answer")
 
     @property
     def label(self) -> str:
-        """How reports name it: `code: mistake`, `code by factor` or `code`."""
+        """How reports name it: `code: mistake`, `code by factor` or `code`, then the output
+        it concerns when it concerns one part of the answer (`scaled by 1/m in dW1`)."""
         if self.mistake:
-            return f"{self.code}: {self.mistake}"
-        if self.factor_name:
-            return f"{self.code} by {self.factor_name}"
-        return self.code
+            text = f"{self.code}: {self.mistake}"
+        elif self.factor_name:
+            text = f"{self.code} by {self.factor_name}"
+        else:
+            text = self.code
+        return f"{text} in {self.output}" if self.output else text
 
 
 class InstanceFailure(BaseModel):
@@ -62,6 +76,19 @@ class ExerciseResult(BaseModel):
     checks: list[CheckResult]
 
 
+class Isolation(BaseModel):
+    """The sandbox a submission ran in (see grader/sandbox/isolation.py)."""
+
+    mode: Literal["strong", "fallback"] = Field(
+        description="strong: Linux namespaces and an allowlisted filesystem; fallback: rlimits "
+        "only (student code can read the answer key and use the network)"
+    )
+    requested: Literal["auto", "strong", "fallback"] = Field(
+        "auto", description="what was asked for (--isolation)"
+    )
+    reason: str = Field("", description="why this mode, e.g. why strong mode was unavailable")
+
+
 class Report(BaseModel):
     schema_version: int = SCHEMA_VERSION
     grader_version: str
@@ -71,12 +98,22 @@ class Report(BaseModel):
     score: float
     max_score: float
     duration_seconds: float = 0.0
-    isolation: str = Field("", description="the sandbox mode the submission ran in")
+    isolation: Isolation | None = Field(
+        None, description="the sandbox the submission ran in (null: it did not run)"
+    )
     selection: str = Field("", description="how the graded exercises were chosen")
     errors: list[str] = Field(default_factory=list, description="problems loading the submission")
     notes: list[str] = Field(default_factory=list)
     output: str = Field("", description="what the submission printed while loading (truncated)")
     exercises: list[ExerciseResult] = Field(default_factory=list)
+
+    @field_validator("isolation", mode="before")
+    @classmethod
+    def _isolation_v1(cls, value: Any) -> Any:
+        """Schema 1 stored the mode as a string."""
+        if isinstance(value, str):
+            return {"mode": value} if value else None
+        return value
 
     @property
     def percent(self) -> float:

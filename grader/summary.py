@@ -110,6 +110,7 @@ def batch_summary(result: BatchResult) -> Group:
         timing += f", {result.throughput:.1f} submissions/s with {result.workers} worker"
         timing += "s" if result.workers != 1 else ""
     parts.append(Text(timing, style="dim"))
+    parts.append(isolation_line(result))
     if stats.count:
         parts.append(
             Text(
@@ -134,6 +135,27 @@ def batch_summary(result: BatchResult) -> Group:
     parts.append(Text(f"CSV:       {result.csv_path}", style="dim"))
     parts.append(Text(f"gradebook: {result.db_path}", style="dim"))
     return Group(*parts)
+
+
+def isolation_line(result: BatchResult) -> Text:
+    """Which sandbox the reports were graded in (skipped ones included), and why."""
+    modes: Counter[str] = Counter()
+    reasons: dict[str, str] = {}
+    for outcome in result.outcomes:
+        isolation = outcome.report.isolation
+        if isolation is not None:
+            modes[isolation.mode] += 1
+            reasons.setdefault(isolation.mode, isolation.reason)
+    if not modes:
+        return Text("isolation: none (no submission ran)", style="dim")
+    if set(modes) == {"strong"}:
+        return Text(f"isolation: strong ({reasons['strong']})", style="green")
+    counts = ", ".join(f"{mode} for {n}" for mode, n in sorted(modes.items()))
+    return Text(
+        f"isolation: {counts}: FALLBACK means rlimits only, so student code could read the "
+        f"answer key and use the network ({reasons['fallback']})",
+        style="bold yellow",
+    )
 
 
 def distribution_table(stats: BatchStats, width: int = 30) -> Table:

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,8 @@ def test_scores_are_the_engines(full):
 
 def test_batch_keeps_the_isolation_of_a_single_grade(full):
     _, _, result, _ = full
-    assert {o.report.isolation for o in result.outcomes} == {describe_isolation().mode}
+    assert {o.report.isolation.mode for o in result.outcomes} == {describe_isolation().mode}
+    assert all(o.report.isolation.reason for o in result.outcomes)
 
 
 def test_summary_and_progress_render(full):
@@ -155,6 +157,8 @@ def test_summary_and_progress_render(full):
     text = console.file.getvalue()
     assert "6/6" in text and "2 below full marks" not in text and "3 below full marks" in text
     assert "median 98.0%" in text and "mse_sum_not_mean" in text
+    info = describe_isolation()
+    assert f"isolation: {info.mode}" in text or f"{info.mode} for 6" in text
 
 
 def test_csv_rows_carry_the_totals_and_per_exercise_scores(full):
@@ -457,6 +461,31 @@ def test_cli_batch_then_export_and_show(graded):
     assert "known_mistake" in result.output or "scaled" in result.output
     result = runner.invoke(main, ["gradebook", "show", "nobody", "--db", db])
     assert result.exit_code == 1 and "no runs of nobody" in result.output
+
+
+def test_cli_batch_exits_3_and_lists_the_submissions_the_grader_failed_on(tmp_path, monkeypatch):
+    import grader.cli.batch_commands as batch_commands
+
+    folder = tmp_path / "hw"
+    folder.mkdir()
+    for name in ("ann", "boom", "zed"):
+        shutil.copy(SAMPLES / "correct.py", folder / f"{name}.py")
+
+    def with_a_grader_bug(directory, out, options, *rest):  # raises in a worker, for boom
+        return grade_batch(directory, out, replace(options, grade_function=flaky_grade), *rest)
+
+    monkeypatch.setattr(batch_commands, "grade_batch", with_a_grader_bug)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["batch", str(folder), "--out", str(out), "-j", "2", "-e", "activations", *FAST]
+    )
+    assert result.exit_code == 3, result.output
+    assert "grader errors" in result.stdout and "RuntimeError: boom" in result.stdout
+    (line,) = result.stderr.splitlines()
+    assert "the grader itself failed on 1 submission (boom)" in line
+    assert "Traceback" not in result.output
+    reports = sorted(p.name for p in (out / "reports").iterdir())
+    assert reports == ["ann.json", "boom.json", "zed.json"]
 
 
 def test_cli_usage_errors(tmp_path):

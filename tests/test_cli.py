@@ -8,16 +8,22 @@ import pty
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+import exercises
+import grader.engine
 from grader.cli import main
 from grader.report import Report
 
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 CORRECT = str(SAMPLES / "correct.py")
 BUGGY = str(SAMPLES / "bug_logistic_backward_sign.py")
+TOTAL = sum(exercise.max_score for exercise in exercises.EXERCISES)
+ONE_FUNCTION = "def chain_forward(a, b, c):\n    return float(3 * (a + b * c))\n"
 
 
 def run(*args: str):
@@ -160,3 +166,62 @@ def test_check_colours_and_wraps_its_lines_for_a_terminal():
 def test_no_color_turns_the_colours_off():
     _, shown = shown_in_terminal("check", BUGGY, "-e", "logistic_regression", NO_COLOR="1")
     assert "logistic_backward" in shown and "\x1b[" not in shown
+
+
+# --------------------------------------------------------------- the same total for everyone
+
+
+def test_grade_is_out_of_every_exercise_whatever_the_submission_attempts(tmp_path):
+    one = tmp_path / "one.py"
+    one.write_text(ONE_FUNCTION)
+    report = tmp_path / "report.json"
+    result = run("grade", str(one), "--json", str(report), "--fail-under", "60")
+    assert result.exit_code == 1, result.output
+    data = json.loads(report.read_text())
+    assert (data["score"], data["max_score"]) == (1, TOTAL)
+    assert [e["name"] for e in data["exercises"]] == list(exercises.names())
+    assert "whatever the submission attempts" in data["selection"]
+
+
+def test_check_grades_what_was_attempted_and_says_so(tmp_path):
+    one = tmp_path / "one.py"
+    one.write_text(ONE_FUNCTION)
+    result = run("check", str(one))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].endswith("1 / 3 points (33%)")
+    assert "graded only what you attempted" in result.output
+
+
+# --------------------------------------------------------------- exit codes
+
+
+def raise_inside_the_grader(*args, **kwargs):
+    raise ValueError("a grader bug\nover two lines")
+
+
+def test_an_internal_error_exits_3_with_one_line_and_a_log_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(grader.engine, "instances_for", raise_inside_the_grader)
+    result = run("grade", CORRECT, "-e", "chain_rule", "--fail-under", "50")
+    assert result.exit_code == 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        "grader: internal error (ValueError: a grader bug over two lines); "
+        "please report it with the file "
+    )
+    assert line.endswith(" to the course staff (the grader's maintainers)")
+    (log,) = tmp_path.glob("grader-error-*.log")
+    assert str(log) in line
+    assert "Traceback" in log.read_text() and "raise_inside_the_grader" in log.read_text()
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("exception", "code"), [(KeyboardInterrupt, 130), (SystemExit(4), 4)])
+def test_interrupts_and_exits_are_not_internal_errors(monkeypatch, exception, code):
+    def fail(*args, **kwargs):
+        raise exception
+
+    monkeypatch.setattr(grader.engine, "instances_for", fail)
+    result = run("check", CORRECT, "-e", "chain_rule")
+    assert result.exit_code == code
+    assert "internal error" not in result.output

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 import exercises
 from exercises import derive_seed
+from grader.assignment import load_assignment
 from grader.cli import main
 from grader.gradescope_build import AutograderConfig, build_autograder, check_submission_choice
 
@@ -35,6 +36,12 @@ BASH = shutil.which("bash")
 
 def run(*args: str):
     return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def load_assignment_text(text: str, folder: Path):
+    path = folder / "assignment-read-back.toml"
+    path.write_text(text)
+    return load_assignment(path)
 
 
 def failed_tests(results: dict) -> dict[str, float]:
@@ -153,7 +160,7 @@ def test_unwritable_report_path_is_an_error_not_a_traceback(tmp_path):
     blocker.write_text("")
     args = ["grade", CORRECT, "-e", "chain_rule", "--junit", blocker / "sub" / "junit.xml"]
     result = run(*args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an output that cannot be written is never a verdict
     assert "Could not open file" in result.output or "junit.xml" in result.output
     assert not isinstance(result.exception, OSError)
 
@@ -170,6 +177,7 @@ def test_build_command_writes_a_complete_reproducible_zip(tmp_path):
         infos = {info.filename: info for info in archive.infolist()}
         run_autograder = archive.read("run_autograder").decode()
         manifest = json.loads(archive.read("autograder.json"))
+        assignment = archive.read("assignment.toml").decode()
     for name in ("setup.sh", "run_autograder"):
         assert infos[name].external_attr >> 16 == 0o100755
     for required in (
@@ -182,9 +190,11 @@ def test_build_command_writes_a_complete_reproducible_zip(tmp_path):
     ):
         assert required in infos
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in infos)
-    assert "--exercise activations" in run_autograder
+    assert '--assignment "$ASSIGNMENT"' in run_autograder
+    assert "--gradescope-metadata" in run_autograder
+    assert load_assignment_text(assignment, tmp_path).exercises == ("activations",)
     assert "GRADER_COURSE_SALT=pepper" in run_autograder
-    assert manifest["exercises"] == ["activations"]
+    assert manifest["exercises"] == {"activations": 4} and manifest["max_score"] == 4
     assert manifest["course_salt"] == "set"  # the salt itself stays out of the manifest
     again = tmp_path / "again.zip"
     assert run("gradescope", "build", again, "-e", "activations", "--salt", "pepper").exit_code == 0
@@ -326,6 +336,46 @@ def test_run_autograder_grades_a_buggy_notebook_before_a_py_and_seeds_per_studen
     assert statuses["univariate_regression: univariate_backward"] == "passed"
     assert statuses["activations: relu_grad"] == "passed"
     assert results["extra_data"]["seed"] == derive_seed("ada@uni.edu", "pepper")
+    assert "metadata" not in done.stderr
+
+
+@pytestmark_bash
+@pytest.mark.parametrize(
+    ("metadata", "why"),
+    [
+        (None, "is missing"),
+        ("{not json", "cannot be read"),
+        (json.dumps({"users": []}), "names no student"),
+        (json.dumps({"users": [{"name": "Ada"}]}), "names no student"),
+    ],
+)
+def test_run_autograder_says_when_the_metadata_gives_no_student(
+    autograder_zip, tmp_path, metadata, why
+):
+    root = fake_autograder(autograder_zip, tmp_path / "autograder", CORRECT)
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(metadata)
+    done, results = run_autograder(root)
+    assert results["score"] == 8.0  # still graded
+    assert f"submission metadata {root / 'submission_metadata.json'} {why}" in done.stderr
+    assert why in results["output"] and "default seed" in results["output"]
+
+
+def test_grade_puts_a_metadata_error_in_the_report(tmp_path):
+    report = tmp_path / "report.json"
+    metadata = tmp_path / "submission_metadata.json"
+    args = ["grade", CORRECT, "-e", "chain_rule", "--json", report]
+    result = run(*args, "--gradescope-metadata", metadata)
+    assert result.exit_code == 0, result.output
+    errors = json.loads(report.read_text())["errors"]
+    assert len(errors) == 1 and "is missing" in errors[0]
+    assert "is missing" in result.stderr
+    metadata.write_text(json.dumps({"users": [{"email": "b@x"}, {"email": "a@x"}]}))
+    assert run(*args, "--gradescope-metadata", metadata).exit_code == 0
+    data = json.loads(report.read_text())
+    assert data["errors"] == [] and data["student_id"] == "a@x+b@x"
+    both = run(*args, "--gradescope-metadata", metadata, "--student", "s1")
+    assert both.exit_code == 2
 
 
 @pytestmark_bash

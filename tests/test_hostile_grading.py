@@ -142,3 +142,78 @@ def test_a_batch_of_every_hostile_submission_gives_one_valid_report_each(tmp_pat
             outcome.student
         )
     assert detached_sleepers() == []
+
+
+def test_an_in_place_update_is_caught_however_the_child_is_patched():
+    """Whether an argument was modified is decided in the parent: patching numpy's
+    comparisons or the child's wire module does not hide an in-place update."""
+    path = HOSTILE / "hides_mutation.py"
+    report = grade(path, GradeOptions(exercises=["activations", "optimizers"], limits=LIMITS))
+    checks = {c.function: c for e in report.exercises for c in e.checks}
+    for name in ("sigmoid", "sgd_step"):
+        assert not checks[name].passed
+        assert checks[name].diagnosis.code == "mutated_input", checks[name].message
+    assert {"relu", "relu_grad", "sigmoid_grad"} <= {n for n, c in checks.items() if c.passed}
+
+
+NAIVE_SIGMOID = "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+STABLE_SIGMOID = "def sigmoid(z):\n    return 0.5 * (1 + np.tanh(0.5 * z))\n"
+SILENCERS = {
+    "seterr": 'np.seterr(all="ignore")',
+    "simplefilter": 'warnings.simplefilter("ignore")',
+    "filterwarnings": 'warnings.filterwarnings("ignore")',
+    "patched_functions": (
+        'np.seterr(all="ignore")\n'
+        "np.errstate.__enter__ = lambda self: None\n"
+        "np.errstate = lambda *a, **k: contextlib.nullcontext()\n"
+        "warnings.catch_warnings = lambda *a, **k: contextlib.nullcontext([])\n"
+        "warnings.simplefilter = lambda *a, **k: None\n"
+        "warnings._showwarnmsg = lambda message: None\n"
+        "warnings.showwarning = lambda *a, **k: None\n"
+        'warnings.filters[:] = [("ignore", None, Warning, None, 0)]\n'
+    ),
+    "fake_warnings_module": (
+        "fake = types.ModuleType('warnings')\n"
+        "fake.filters = [('ignore', None, Warning, None, 0)]\n"
+        "fake._showwarnmsg = lambda message: None\n"
+        "sys.modules['warnings'] = fake\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("silencer", sorted(SILENCERS))
+@pytest.mark.parametrize("correct", [False, True], ids=["naive", "stable"])
+def test_silencing_warnings_at_top_level_does_not_hide_an_overflow(tmp_path, silencer, correct):
+    """Every call runs under numpy's default error state (over, invalid, divide: warn) and
+    records every warning, whatever the top-level code did to numpy or the warnings module:
+    a naive sigmoid that overflows still gets not_finite, a stable one still passes."""
+    path = tmp_path / "silenced.py"
+    path.write_text(
+        "import contextlib, sys, types, warnings\n"
+        "import numpy as np\n"
+        + SILENCERS[silencer]
+        + "\n"
+        + (STABLE_SIGMOID if correct else NAIVE_SIGMOID)
+    )
+    report = grade(path, GradeOptions(exercises=["activations"], limits=LIMITS))
+    (check,) = [c for c in report.exercises[0].checks if c.function == "sigmoid"]
+    if correct:
+        assert check.passed, check.message
+    else:
+        assert not check.passed
+        assert check.diagnosis.code == "not_finite", check.message
+        assert "overflow" in check.message
+
+
+@pytest.mark.parametrize("path", sorted(HOSTILE.glob("*.py")), ids=lambda p: p.stem)
+def test_the_command_line_grades_every_hostile_file_without_a_traceback(path, tmp_path):
+    """What a TA runs: `grader grade FILE --json -` exits 0 with a valid report, and nothing
+    the submission does makes the grader print a traceback of its own."""
+    command = [sys.executable, "-m", "grader", "grade", str(path), "-e", "activations"]
+    command += ["--json", "-", "--call-timeout", "1", "--budget", "20", "--memory-mb", "512"]
+    command += ["--limit", "load_seconds=3"]
+    done = subprocess.run(command, capture_output=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Traceback" not in done.stderr
+    report = Report.model_validate_json(done.stdout)
+    assert report.max_score == 4

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import struct
-import time
 from pathlib import Path
 
 import numpy as np
@@ -388,7 +387,8 @@ def test_call_many_times_each_call_and_attributes_output():
         outs = box.call_many("f", [(i,) for i in range(4)])
     assert [o.value for o in outs] == [0, 1, 2, 3]
     assert [o.stdout for o in outs] == [f"call {i}\n" for i in range(4)]
-    assert outs[3].seconds >= 0.14 and outs[0].seconds < 0.1
+    # Each call has a duration of its own (how long is the business of bench/, not of a test).
+    assert all(isinstance(o.seconds, float) and o.seconds >= 0 for o in outs)
 
 
 def test_args_after_reveals_modified_inputs():
@@ -424,12 +424,80 @@ def test_submission_budget_is_enforced():
     with Sandbox(notebook(code), limits) as box:
         first = box.call("slow", ())
         second = box.call("slow", ())
-        t0 = time.monotonic()
+        restarts = box.restarts
         third = box.call("slow", ())
-        assert time.monotonic() - t0 < 0.05
+        assert box.restarts == restarts and box.seconds_left == 0
     assert first.ok
     assert second.error.kind == "budget"
     assert third.error.kind == "budget" and "budget" in third.error.message
+    assert third.seconds == 0.0 and third.error.message.startswith("not run")  # refused
+
+
+# --------------------------------------------------------------------------- diagnostic calls
+
+
+HANGS = (
+    "import time\ndef forward(x):\n    while x < 0:\n        time.sleep(0.01)\n    return 2 * x\n"
+)
+
+
+def test_a_diagnostic_call_that_hangs_costs_no_budget_and_no_strike():
+    limits = Limits(
+        call_seconds=0.3, load_seconds=3, submission_seconds=30, memory_mb=512, strikes=1
+    )
+    with Sandbox(notebook(HANGS), limits) as box:
+        assert box.call("forward", (1.0,)).value == 2.0
+        before = box.seconds_left
+        (hung,) = box.call_many("forward", [(-1.0,)], return_args=False, diagnostic=True)
+        assert hung.error.kind == "timeout"
+        assert box.seconds_left == before  # neither the call nor the restart is charged
+        assert 0 < box.diagnostic_seconds_left < limits.diagnostic_seconds
+        assert box.restarts == 1  # the child was killed and a fresh one already serves
+        # No strike: with strikes=1 a normal timeout would bar every later call of forward.
+        assert box.call("forward", (3.0,)).value == 6.0
+        outs = box.call_many("forward", [(1.0,), (2.0,)], return_args=False, diagnostic=True)
+        assert [o.value for o in outs] == [2.0, 4.0] and outs[0].args_after is None
+
+
+def test_diagnostic_calls_are_skipped_once_their_cap_is_spent():
+    limits = Limits(
+        call_seconds=5,
+        load_seconds=3,
+        submission_seconds=30,
+        memory_mb=512,
+        diagnostic_seconds=0.5,
+    )
+    with Sandbox(notebook(HANGS), limits) as box:
+        box.start()
+        before = box.seconds_left
+        # The cap, not call_seconds, stops this one; the rest of its batch is not run.
+        outs = box.call_many("forward", [(-1.0,), (1.0,)], diagnostic=True)
+        assert [o.error.kind for o in outs] == ["budget", "budget"]
+        assert "diagnosis skipped" in outs[0].error.message
+        assert box.diagnostic_seconds_left == 0 and box.seconds_left == before
+        skipped = box.call_many("forward", [(1.0,), (2.0,)], diagnostic=True)
+        assert [o.error.kind for o in skipped] == ["budget", "budget"]
+        assert all("diagnosis skipped" in o.error.message for o in skipped)
+        assert box.restarts == 1  # skipped: nothing ran, nothing restarted
+        assert box.call("forward", (1.0,)).value == 2.0  # normal calls go on
+
+
+def test_diagnostic_calls_are_skipped_when_the_budget_runs_short():
+    limits = Limits(call_seconds=1, load_seconds=3, submission_seconds=20, memory_mb=512)
+    with Sandbox(notebook(HANGS), limits) as box:
+        box.start()
+        box._spent = 0.8 * limits.submission_seconds  # 4 s left: less than 25 % of 20 s
+        outs = box.call_many("forward", [(1.0,)], diagnostic=True)
+        assert outs[0].error.kind == "budget" and "diagnosis skipped" in outs[0].error.message
+        assert box.diagnostic_seconds_left == limits.diagnostic_seconds
+        assert box.call("forward", (1.0,)).value == 2.0
+
+
+def test_diagnostic_seconds_is_a_limit():
+    assert Limits().diagnostic_seconds == 2.0
+    assert Limits(diagnostic_seconds=0).diagnostic_seconds == 0
+    with pytest.raises(ValueError):
+        Limits(diagnostic_seconds=-1)
 
 
 def test_describe_isolation_explains_the_mode():
@@ -441,15 +509,12 @@ def test_describe_isolation_explains_the_mode():
         assert info.does_not_protect
 
 
-@pytest.mark.parametrize("mode", ["strong", "fallback"])
-def test_startup_is_fast(mode):
-    if mode == "strong" and describe_isolation().mode != "strong":
-        pytest.skip(f"strong isolation unavailable: {describe_isolation().reason}")
-    t0 = time.monotonic()
+def test_starts_and_calls_in_each_mode(mode):
+    """(How fast it starts is measured by ``python -m bench``, not asserted here.)"""
     with Sandbox(notebook(ECHO), FAST, isolation=mode) as box:
         assert box.start().ok
         assert box.call("echo", (1,)).value == 1
-    assert time.monotonic() - t0 < 2.0
+        assert box.mode == mode and box.restarts == 0
 
 
 def test_strong_mode_is_there_when_required():
@@ -466,12 +531,19 @@ def test_strong_mode_is_there_when_required():
 # --------------------------------------------------------------------------- big arguments
 
 
-def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
-    """A big argument the function did not touch is not sent back (the child says
-    "unchanged" after comparing bytes); the parent gets a view of what it sent that nothing
-    can write through."""
+def test_arguments_come_back_in_full_whatever_the_student_patches():
+    """The child never claims an argument is "unchanged": every argument comes back as a
+    plain array, even when the submission rebinds numpy's comparison functions or reaches
+    the child's copy of the wire module, and the parent decides what was modified."""
     code = (
+        "import sys\n"
         "import numpy as np\n"
+        "np.array_equal = lambda *a, **k: True\n"
+        "np.frombuffer = lambda *a, **k: np.zeros(0)\n"
+        "for m in list(sys.modules.values()):\n"
+        "    if getattr(m, '__name__', '').endswith('wire'):\n"
+        "        for attr in ('_same_bytes', '_unchanged'):\n"
+        "            setattr(m, attr, lambda *a, **k: True)\n"
         "def keep(params, x):\n"
         "    return float(params['W'].sum())\n"
         "def scale(params, x):\n"
@@ -485,25 +557,15 @@ def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
     )
     params = {"W": np.arange(10_000, dtype=np.float64).reshape(100, 100), "b": np.zeros((100, 1))}
     x = np.linspace(0, 1, 5000).astype(">f8")  # not in wire byte order: normalised
-    unchanged = []
-    handler = wire._HANDLERS["u"]
-    monkeypatch.setitem(
-        wire._HANDLERS, "u", lambda d, a, depth: unchanged.append(a) or handler(d, a, depth)
-    )
     with Sandbox(notebook(code), FAST) as box:
         kept = box.call("keep", (params, x))
         scaled = box.call("scale", (params, x))
         swapped = box.call("swap", (params, x))
     assert kept.value == float(params["W"].sum())
-    # keep: W, b and x unchanged; scale: b; swap: b and x (W is a new array, already sent as
-    # the value).
-    expected = [[[0, "W"]], [[0, "b"]], [[1]], [[0, "b"]], [[0, "b"]], [[1]]]
-    assert sorted(map(str, unchanged)) == sorted(map(str, expected))
     after_params, after_x = kept.args_after
-    assert same(params["W"], after_params["W"]) and after_params["W"] is not params["W"]
+    assert same(params["W"], after_params["W"]) and same(params["b"], after_params["b"])
     assert np.array_equal(after_x, x) and after_x.dtype == np.dtype("<f8")
-    with pytest.raises(ValueError, match="read-only"):
-        after_params["W"][0, 0] = 99.0
+    after_params["W"][0, 0] = 99.0  # a copy of its own, not a view of what was sent
     assert params["W"][0, 0] == 0.0
     changed_params, changed_x = scaled.args_after
     assert np.array_equal(changed_params["W"], 2 * params["W"])
@@ -514,30 +576,16 @@ def test_unchanged_big_arguments_come_back_as_read_only_views(monkeypatch):
     assert np.array_equal(swapped.value, params["W"])
 
 
-def test_unchanged_tags_are_accepted_only_where_they_belong():
-    sent = ({"W": np.arange(1000.0)}, [np.ones(600), "text"], 3)
-    limits = wire.WireLimits(max_frame_bytes=10_000)
-    for node in (["u", [0, "W"]], ["u", [1, 0]]):
-        with pytest.raises(WireError):
-            decode(node, b"")  # not while decoding a result
-        got = wire.decode_value(b"", node, limits, sent)
-        assert np.array_equal(got, wire.decode_value(b"", node, None, sent))
-    assert np.array_equal(wire.decode_value(b"", ["u", [0, "W"]], limits, sent), sent[0]["W"])
+def test_the_parent_refuses_an_unchanged_tag():
+    """A forged "u" ("unchanged") tag in a reply is an error, never a view of what was sent."""
+    assert "u" not in wire._HANDLERS
     for node in (
-        ["u", [0, "X"]],  # no such key
-        ["u", [1, 5]],  # no such index
-        ["u", [1, 1]],  # not an array
-        ["u", [2]],
-        ["u", ["0"]],  # a string where an index is due
-        ["u", 0],
-        ["u", [0, "W"], 1],
+        ["u", [0, "W"]],
+        ["l", [["u", [0]]]],
+        ["t", [["a", "<f8", [0], 0, 0], ["u", [1]]]],
     ):
-        with pytest.raises(WireError):
-            wire.decode_value(b"", node, limits, sent)
-    # A forged reply cannot make the parent materialise more than a reply could carry.
-    many = ["l", [["u", [0, "W"]]] * 3]
-    with pytest.raises(WireError):
-        wire.decode_value(b"", many, limits, sent)
+        with pytest.raises(WireError, match="unknown value tag"):
+            decode(node, b"")
 
 
 def test_a_big_frame_is_read_straight_into_its_own_buffer():

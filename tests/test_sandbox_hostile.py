@@ -69,9 +69,7 @@ def unique_sleep() -> str:
 def test_infinite_loop_in_one_function_times_out_and_the_others_are_graded(mode):
     code = "def spin(x):\n    while True:\n        pass\n" + HONEST
     with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
-        t0 = time.monotonic()
         out = box.call("spin", (1,))
-        assert time.monotonic() - t0 < LIMITS.call_seconds + 1.0
         assert out.error.kind == "timeout"
         assert "spin took longer than 0.75 s" in out.error.message
         assert box.call("honest", (1,)).value == 2
@@ -80,9 +78,8 @@ def test_infinite_loop_in_one_function_times_out_and_the_others_are_graded(mode)
 def test_infinite_loop_at_import_is_stopped_and_the_code_around_it_still_runs(mode):
     code = "def before():\n    return 1\nwhile True:\n    pass\ndef after():\n    return 2\n"
     with Sandbox(module(code), LIMITS, isolation=mode) as box:
-        t0 = time.monotonic()
         loaded = box.start()
-        assert time.monotonic() - t0 < LIMITS.load_seconds + 1.5
+        assert loaded.ok
         assert loaded.names == {"before": "function", "after": "function"}
         (err,) = loaded.chunk_errors
         assert (err.label, err.line, err.kind) == ("hostile.py", 3, "timeout")
@@ -109,10 +106,10 @@ def test_import_loop_that_swallows_interrupts_is_killed_and_skipped(mode):
             ("cell 2", 4, "timeout")
         ]
         # The restarted child skips the statement, so calls do not pay for it again.
-        t0 = time.monotonic()
+        restarts = box.restarts
         assert box.call("later", ()).value == 3
         assert box.call("honest", (1,)).value == 2
-        assert time.monotonic() - t0 < 1.0
+        assert box.restarts == restarts
 
 
 def test_code_that_ignores_sigterm_is_still_killed(mode):
@@ -136,10 +133,10 @@ def test_repeated_timeouts_strike_a_function_out_instead_of_eating_the_budget(mo
         batch = box.call_many("spin", [(i,) for i in range(50)])
         assert [o.error.kind for o in batch] == ["timeout"] * 50
         assert box.call("spin", (0,)).error.kind == "timeout"
-        t0 = time.monotonic()
+        restarts = box.restarts
         struck = box.call("spin", (0,))
-        assert time.monotonic() - t0 < 0.05
         assert struck.error.kind == "timeout" and "already failed" in struck.error.message
+        assert struck.seconds == 0.0 and box.restarts == restarts  # refused, never sent
         assert box.call("honest", (1,)).value == 2
         assert box.seconds_left > 25
 
@@ -211,7 +208,6 @@ def test_fifty_megabytes_of_output_is_truncated_and_grading_goes_on(mode):
         "    return 7\n"
     )
     with Sandbox(notebook(spam + "spam()\n", HONEST), LIMITS, isolation=mode) as box:
-        t0 = time.monotonic()
         loaded = box.start()
         assert loaded.truncated and len(loaded.stdout) + len(loaded.stderr) <= 10_000
         out = box.call("spam", ())
@@ -219,18 +215,17 @@ def test_fifty_megabytes_of_output_is_truncated_and_grading_goes_on(mode):
         assert len(out.stdout) + len(out.stderr) <= 10_000
         assert out.stdout.startswith("x" * 999)
         assert box.call("honest", (1,)).value == 2
-        assert time.monotonic() - t0 < 5.0
+        assert box.restarts == 0  # drained and dropped, never killed for it
 
 
 def test_endless_output_is_stopped(mode):
     code = "def flood():\n    while True:\n        print('y' * 10_000)\n" + HONEST
     limits = Limits(call_seconds=5, memory_mb=512, output_abort_bytes=20 * 2**20)
     with Sandbox(notebook(code), limits, isolation=mode) as box:
-        t0 = time.monotonic()
         out = box.call("flood", ())
-        assert out.error.kind == "output"
-        assert time.monotonic() - t0 < 4.0
+        assert out.error.kind == "output" and "was stopped" in out.error.message
         assert box.call("honest", (1,)).value == 2
+        assert box.restarts == 1
 
 
 def test_fake_report_printed_by_the_student_stays_student_output(mode):
@@ -716,16 +711,16 @@ def test_a_crash_in_a_batch_skips_the_rest_of_that_batch_only(mode):
         "import os\ndef fragile(i):\n    if i == 3:\n        os._exit(1)\n    return i\n" + HONEST
     )
     with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
-        t0 = time.monotonic()
         outs = box.call_many("fragile", [(i,) for i in range(200)])
-        assert time.monotonic() - t0 < 1.0
         assert [o.value for o in outs[:3]] == [0, 1, 2]
         assert outs[3].error.kind == "crashed" and "exit code 1" in outs[3].error.message
         assert all(o.error.kind == "crashed" and "not run" in o.error.message for o in outs[4:])
+        assert all(o.seconds == 0.0 for o in outs[4:])  # never sent to a child
         assert box.call("fragile", (5,)).value == 5  # a fresh child serves the next call
+        assert box.restarts == 1
 
 
-def test_output_tricks_do_not_slow_down_or_break_grading(mode):
+def test_output_tricks_do_not_break_grading(mode):
     code = """
 import os, sys, threading, time
 def chatter():
@@ -747,14 +742,13 @@ def value(x):
 """
     with Sandbox(notebook(code), LIMITS, isolation=mode) as box:
         assert box.call("start_chatter", ()).ok
-        t0 = time.monotonic()
         outs = box.call_many("value", [(i,) for i in range(50)])
         assert [o.value for o in outs] == [3 * i for i in range(50)]
         assert box.call("close_stdout", ()).ok
         assert box.call("broken_stream", ()).ok
         outs = box.call_many("value", [(i,) for i in range(50)])
         assert [o.value for o in outs] == [3 * i for i in range(50)]
-        assert time.monotonic() - t0 < 3.0
+        assert box.restarts == 0  # no call was killed for its output or timed out
 
 
 def test_a_forgotten_sandbox_is_killed_when_garbage_collected(mode):

@@ -8,10 +8,32 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.batch import BatchOptions, WorkerStartError, grade_batch
-from grader.cli.options import EXERCISE_OPTION, SALT_OPTION, limit_options, make_limits
+from grader.cli.options import (
+    EXERCISE_OPTION,
+    ISOLATION_OPTION,
+    SALT_OPTION,
+    IsolationError,
+    OutputError,
+    limit_options,
+    make_limits,
+)
 from grader.gradebook import Gradebook, GradebookError, export_csv, resolve_assignment
+from grader.sandbox import IsolationUnavailable
 from grader.summary import BatchProgress, print_batch_summary, print_history
+
+
+def name_or_assignment_file(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | Assignment | None:
+    """A name, or (ending in .toml) an assignment file, read into an Assignment."""
+    if value is None or not value.lower().endswith(".toml"):
+        return value
+    try:
+        return load_assignment(value)
+    except AssignmentError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command()
@@ -37,7 +59,10 @@ from grader.summary import BatchProgress, print_batch_summary, print_history
 @click.option(
     "--assignment",
     default=None,
-    help="The assignment's name in the gradebook (default: the name of DIR).",
+    callback=name_or_assignment_file,
+    metavar="NAME|FILE.toml",
+    help="The assignment's name in the gradebook (default: the name of DIR), or an "
+    "assignment file (its name, exercises and points; see docs/assignments.md).",
 )
 @click.option(
     "--db",
@@ -48,35 +73,48 @@ from grader.summary import BatchProgress, print_batch_summary, print_history
 )
 @SALT_OPTION
 @limit_options
+@ISOLATION_OPTION
 def batch(
     directory: Path,
     out: Path,
     exercises: tuple[str, ...],
     workers: int | None,
     regrade: bool,
-    assignment: str | None,
+    assignment: str | Assignment | None,
     db_path: Path | None,
     salt: str,
     call_timeout: float,
     budget: float,
     memory_mb: int,
     limit: dict,
+    isolation: str,
 ) -> None:
     """Grade every submission in DIR (a .py, a notebook or a folder per student).
 
-    Writes OUT/reports/<student>.json, OUT/gradebook.csv and the gradebook; a rerun grades
-    only what changed. Exit code 0 when the batch completed, 130 when interrupted (what was
+    Every submission is graded on the same exercises (all of them, those named with -e, or
+    those of an assignment file), so every total is out of the same maximum. Writes
+    OUT/reports/<student>.json, OUT/gradebook.csv and the gradebook; a rerun grades only
+    what changed. Exit code 0 when every submission was graded, 3 when the grader failed on
+    some (their reports say so; the summary lists them), 130 when interrupted (what was
     graded is kept: rerun to finish).
     """
     limits = make_limits(call_timeout, budget, memory_mb, limit)
+    points: dict[str, float] = {}
+    if isinstance(assignment, Assignment):
+        if exercises:
+            raise click.UsageError("give either an --assignment file or --exercise, not both")
+        exercises, points = assignment.exercises, dict(assignment.points)
+        assignment = assignment.name
     options = BatchOptions(
         exercises=exercises,
+        points=points,
         workers=workers,
         regrade=regrade,
         course_salt=salt,
         limits=limits,
         assignment=assignment,
         db_path=db_path,
+        isolation=isolation,
     )
     stderr = Console(stderr=True)
     try:
@@ -88,9 +126,24 @@ def batch(
     except KeyboardInterrupt:
         click.echo("interrupted: what was graded is in the gradebook; rerun to finish", err=True)
         sys.exit(130)
-    except (GradebookError, WorkerStartError) as exc:
-        raise click.ClickException(str(exc)) from None
+    except GradebookError as exc:
+        raise OutputError(str(exc), hint="not a usable gradebook") from None
+    except IsolationUnavailable as exc:
+        raise IsolationError(exc) from None
+    except WorkerStartError as exc:  # the grader cannot run here: an internal error
+        error = click.ClickException(f"internal error: {exc}")
+        error.exit_code = 3
+        raise error from None
     print_batch_summary(result)
+    failed = result.failed_students
+    if failed:
+        click.echo(
+            f"grader: the grader itself failed on {len(failed)} submission"
+            f"{'s' if len(failed) != 1 else ''} ({', '.join(failed)}); every other report "
+            "was written; rerun to retry them, and report the errors above to the course staff",
+            err=True,
+        )
+        sys.exit(3)
 
 
 @click.group()

@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from grader import renderers
-from grader.cli.options import SUBMISSION, grading_options, make_options
+from grader.cli.options import (
+    ASSIGNMENT_FILE_OPTION,
+    SUBMISSION,
+    OutputError,
+    fixed_assignment,
+    grading_options,
+    isolation_errors,
+    make_options,
+)
 from grader.engine import grade
 from grader.renderers import VISIBILITIES, gradescope_json
 from grader.renderers.text import plain, report_text
@@ -24,9 +32,11 @@ from grader.report import Report
 def check(path: Path, **options) -> None:
     """Check your submission (.py, .ipynb or a folder) and explain what is wrong.
 
-    Exit code 0 when every graded function passes, 1 otherwise.
+    Grades the exercises you attempted (or those named with -e). Exit code 0 when every
+    graded function passes, 1 otherwise.
     """
-    report = grade(path, make_options(**options))
+    with isolation_errors():
+        report = grade(path, make_options(**options))
     show_report(report)
     sys.exit(0 if report.all_passed else 1)
 
@@ -57,6 +67,14 @@ def terminal_style(text: str, role: str) -> str:
 @click.command("grade")
 @SUBMISSION
 @grading_options
+@ASSIGNMENT_FILE_OPTION
+@click.option(
+    "--gradescope-metadata",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Gradescope's submission_metadata.json: the student id comes from it (an error in "
+    "the report when it cannot be read).",
+)
 @click.option(
     "--json",
     "json_out",
@@ -98,13 +116,31 @@ def grade_command(
     gradescope_visibility: str,
     junit_out: Path | None,
     fail_under: float | None,
+    assignment,
+    gradescope_metadata: Path | None,
     **options,
 ) -> None:
-    """Grade a submission and write the report (for TAs and CI).
+    """Grade a submission on every exercise of the assignment and write the report.
 
-    Exit code 0 when graded, 1 when below --fail-under, 2 on usage errors.
+    For TAs and CI: the total is the same for every submission, whatever it attempts.
+    Exit code 0 when graded, 1 when below --fail-under, 2 on usage errors, 3 when the
+    grader itself failed.
     """
-    report = grade(path, make_options(**options))
+    fixed = fixed_assignment(options["exercises"], assignment)
+    problems = []
+    if gradescope_metadata is not None:
+        from grader.gradescope_build import MetadataError, gradescope_student
+
+        if options["student_id"] is not None:
+            raise click.UsageError("give either --student or --gradescope-metadata, not both")
+        try:
+            options["student_id"] = gradescope_student(gradescope_metadata)
+        except MetadataError as exc:
+            problems.append(str(exc))
+            click.echo(f"grader: {exc}", err=True)
+    with isolation_errors():
+        report = grade(path, make_options(**options, assignment=fixed))
+    report.errors.extend(problems)
     to_stdout = json_out is not None and str(json_out) == "-"
     if not to_stdout:
         click.echo(
@@ -132,7 +168,7 @@ def write(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
+        raise OutputError(str(path), hint=exc.strerror or str(exc)) from exc
 
 
 COMMANDS = (check, grade_command)

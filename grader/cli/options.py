@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
 import click
 
 import exercises as catalogue
+from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.engine import GradeOptions
 from grader.public_instances import InstanceFileError, read_instances
-from grader.sandbox import Limits
+from grader.sandbox import ISOLATION_CHOICES, IsolationUnavailable, Limits
 
 SUBMISSION = click.argument("path", type=click.Path(exists=True, path_type=Path))
 LIMIT_NAMES = sorted(f.name for f in fields(Limits))
@@ -52,8 +54,37 @@ EXERCISE_OPTION = click.option(
     "exercises",
     multiple=True,
     callback=validate_exercises,
-    help="Grade only this exercise (repeatable). Default: those the submission attempts.",
+    help="Grade this exercise (repeatable). Default: every exercise (for `check`: those "
+    "the submission attempts).",
 )
+
+
+def read_assignment_file(ctx: click.Context, param: click.Parameter, value: Path | None):
+    if value is None:
+        return None
+    try:
+        return load_assignment(value)
+    except AssignmentError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+ASSIGNMENT_FILE_OPTION = click.option(
+    "--assignment",
+    "assignment",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=read_assignment_file,
+    metavar="FILE.toml",
+    help="An assignment file: its exercises and points (see docs/assignments.md).",
+)
+
+
+def fixed_assignment(exercises: tuple[str, ...], assignment: Assignment | None) -> Assignment:
+    """What `grade`, `batch` and Gradescope grade: the file's, the -e exercises, or all."""
+    if assignment is not None and exercises:
+        raise click.UsageError("give either --assignment or --exercise, not both")
+    return assignment or Assignment.of(exercises)
+
+
 SALT_OPTION = click.option(
     "--salt", default="", envvar="GRADER_COURSE_SALT", help="Course salt for seeds."
 )
@@ -90,6 +121,43 @@ LIMIT_OPTIONS = [
 ]
 
 
+ISOLATION_OPTION = click.option(
+    "--isolation",
+    type=click.Choice(ISOLATION_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Sandbox for student code: strong (Linux namespaces; fails if unavailable), "
+    "fallback (rlimits only: code can read the answer key) or auto (strong where available, "
+    "else fallback, or as GRADER_SANDBOX says). Overrides GRADER_SANDBOX.",
+)
+
+
+class IsolationError(click.ClickException):
+    """Strong isolation was asked for and this machine cannot give it: one line on stderr,
+    exit status 2 (an environment error, like a usage error)."""
+
+    exit_code = 2
+
+    def __init__(self, cause: IsolationUnavailable) -> None:
+        super().__init__(f"{cause} (see `grader doctor`)")
+
+
+class OutputError(click.FileError):
+    """A file the command was asked to write (a report, a zip, a gradebook) cannot be
+    written or used: exit status 2, like a usage error, never 1, which is a verdict."""
+
+    exit_code = 2
+
+
+@contextmanager
+def isolation_errors() -> Iterator[None]:
+    """Turn IsolationUnavailable into an IsolationError."""
+    try:
+        yield
+    except IsolationUnavailable as exc:
+        raise IsolationError(exc) from None
+
+
 def limit_options(function: Callable) -> Callable:
     """--call-timeout, --budget, --memory-mb and --limit NAME=VALUE."""
     return apply(LIMIT_OPTIONS, function)
@@ -114,6 +182,7 @@ def grading_options(function: Callable) -> Callable:
                 help="Grade against a public instance file (a student kit), not the answer key.",
             ),
             limit_options,
+            ISOLATION_OPTION,
         ],
         function,
     )
@@ -129,7 +198,17 @@ def make_limits(call_timeout: float, budget: float, memory_mb: int, limit: dict)
 
 
 def make_options(
-    exercises, seed, student_id, salt, instances, call_timeout, budget, memory_mb, limit
+    exercises,
+    seed,
+    student_id,
+    salt,
+    instances,
+    call_timeout,
+    budget,
+    memory_mb,
+    limit,
+    assignment: Assignment | None = None,
+    isolation: str = "auto",
 ) -> GradeOptions:
     published = None
     if instances is not None:
@@ -139,9 +218,11 @@ def make_options(
             raise click.BadParameter(str(error), param_hint="--instances") from None
     return GradeOptions(
         exercises=exercises,
+        assignment=assignment,
         student_id=student_id,
         seed=seed,
         course_salt=salt,
         limits=make_limits(call_timeout, budget, memory_mb, limit),
         published=published,
+        isolation=isolation,
     )

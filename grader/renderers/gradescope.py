@@ -58,7 +58,7 @@ def gradescope_results(
             "schema_version": report.schema_version,
             "max_score": report.max_score,
             "seed": report.seed,
-            "isolation": report.isolation,
+            "isolation": report.isolation.model_dump() if report.isolation else None,
         },
         "tests": [
             test_entry(exercise, check, test_visibility)

@@ -44,7 +44,8 @@ def junit_xml(report: Report) -> str:
         percent=f"{report.percent:.1f}",
         seed=report.seed,
         grader_version=report.grader_version,
-        isolation=report.isolation,
+        isolation=report.isolation.mode if report.isolation else "",
+        isolation_reason=report.isolation.reason if report.isolation else "",
     )
     if report.errors:
         root.append(load_suite(report))

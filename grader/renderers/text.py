@@ -34,7 +34,19 @@ def report_text(report: Report, style: Style = plain, width: int | None = None) 
     for exercise in report.exercises:
         lines += ["", *exercise_lines(exercise, style, width)]
     lines += ["", style(report.selection, "note")]
+    if report.isolation is not None and report.isolation.mode == "fallback":
+        lines.append(style(fallback_line(report), "tag"))
     return "\n".join(lines) + "\n"
+
+
+def fallback_line(report: Report) -> str:
+    """Says that the submission ran without strong isolation, and why."""
+    reason = report.isolation.reason if report.isolation else ""
+    return (
+        "isolation: FALLBACK: the code ran with resource limits only, not in a namespace "
+        "sandbox (it could read the answer key and use the network)"
+        + (f"; {reason}" if reason else "")
+    )
 
 
 def headline(report: Report) -> str:

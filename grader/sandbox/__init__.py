@@ -21,17 +21,26 @@ or trusted.  Usage::
   server ahead of the first submission (e.g. in a batch worker's initializer).
 """
 
-from .isolation import IsolationInfo, IsolationWarning, describe_isolation, prewarm
+from .isolation import (
+    ISOLATION_CHOICES,
+    IsolationInfo,
+    IsolationUnavailable,
+    IsolationWarning,
+    describe_isolation,
+    prewarm,
+)
 from .model import ERROR_KINDS, CallError, CallOutcome, ChunkError, Limits, LoadResult
 from .sandbox import Sandbox
 from .wire import Opaque, RngSeed, WireError
 
 __all__ = [
     "ERROR_KINDS",
+    "ISOLATION_CHOICES",
     "CallError",
     "CallOutcome",
     "ChunkError",
     "IsolationInfo",
+    "IsolationUnavailable",
     "IsolationWarning",
     "Limits",
     "LoadResult",

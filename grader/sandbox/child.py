@@ -194,10 +194,20 @@ def _pivot_root(libc: Any, new_root: str) -> None:
 
 
 def build_root(libc: Any, plan: dict[str, Any]) -> None:
-    """Build the child's whole filesystem view from an allowlist, then pivot into it."""
+    """Build the child's whole filesystem view from an allowlist, then pivot into it.
+
+    The private /tmp is mounted first: Python, a virtual environment or the allowed packages
+    may live under the real /tmp (CI runners, tox, ``pip install --target``), and their
+    read-only binds then go on top of it (on root-owned 0755 mountpoints, which the sandbox
+    user can neither remove nor write into) instead of being hidden by it.
+    """
     root = plan["root"]
+    os.umask(0o022)
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    os.makedirs(root + "/tmp")
+    size = f"mode=1777,size={plan['tmp_mb']}m,nr_inodes=4096"
+    _mount(libc, "tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size)
     for target, link in plan["symlinks"]:
         os.symlink(target, root + link)
     for src in plan["binds"]:
@@ -213,9 +223,6 @@ def build_root(libc: Any, plan: dict[str, Any]) -> None:
     _build_dev(libc, root + "/dev")
     os.makedirs(root + "/proc")
     _mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(root + "/tmp")
-    size = f"mode=1777,size={plan['tmp_mb']}m,nr_inodes=4096"
-    _mount(libc, "tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size)
     _pivot_root(libc, root)
     _mount(libc, "tmpfs", "/", "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
 
@@ -557,12 +564,80 @@ def compile_chunk(chunk: dict[str, Any]) -> list[tuple[types.CodeType, int]]:
     return out
 
 
+_ABSENT = object()
+
+
+class CallGuard:
+    """The numpy error state and the warnings filter every student call runs under.
+
+    Built before the submission's first statement runs, from objects bound then and never
+    looked up again: a top-level ``np.seterr(all="ignore")``, ``warnings.simplefilter("ignore")``
+    or ``filterwarnings``, a rebound ``np.errstate`` or ``warnings.catch_warnings``, a patched
+    ``warnings._showwarnmsg``, another module in ``sys.modules["warnings"]``: none of it reaches
+    a call.  During a call numpy warns on divide, over and invalid and ignores underflow (its
+    defaults: a stable sigmoid's ``exp(-|z|)`` underflows to 0, harmlessly), and every warning
+    is recorded, whatever filter the submission installed.  (Code inside the call can still
+    change this for itself; the child is never trusted for security.)
+    """
+
+    #: The entries of the warnings module that decide whether and how a warning is shown.
+    PINNED = ("filters", "_showwarnmsg", "WarningMessage")
+
+    def __init__(self, numpy: Any) -> None:
+        self._modules = sys.modules  # the interpreter's own dict, whatever sys.modules becomes
+        self._warnings = warnings
+        self._names = warnings.__dict__
+        self._message_class = warnings.WarningMessage
+        # Tells the C side of warnings that the filters changed (renamed in Python 3.14).
+        self._filters_mutated = getattr(warnings, "_filters_mutated", None) or getattr(
+            warnings, "_filters_mutated_lock_held", lambda: None
+        )
+        cls = numpy.errstate
+        self._errstate = (cls, cls.__init__, cls.__enter__, cls.__exit__)
+        self._state: Any = None
+        self._saved: tuple[Any, dict[str, Any]] | None = None
+
+    def __enter__(self) -> list[Any]:
+        caught: list[Any] = []
+        names = self._names
+        self._saved = (
+            self._modules.get("warnings", _ABSENT),
+            {key: names.get(key, _ABSENT) for key in self.PINNED},
+        )
+        self._modules["warnings"] = self._warnings
+        names["filters"] = [("always", None, Warning, None, 0)]
+        names["_showwarnmsg"] = caught.append
+        names["WarningMessage"] = self._message_class
+        self._filters_mutated()
+        cls, init, enter, _leave = self._errstate
+        self._state = object.__new__(cls)
+        init(self._state, divide="warn", over="warn", invalid="warn", under="ignore")
+        enter(self._state)
+        return caught
+
+    def __exit__(self, *exc: object) -> None:
+        self._errstate[3](self._state, None, None, None)
+        module, saved = self._saved or (_ABSENT, {})
+        if module is _ABSENT:
+            self._modules.pop("warnings", None)
+        else:
+            self._modules["warnings"] = module
+        for key, value in saved.items():
+            if value is _ABSENT:
+                self._names.pop(key, None)
+            else:
+                self._names[key] = value
+        self._filters_mutated()
+
+
 class Runner:
     """Serves the parent's requests."""
 
     def __init__(self, chan: Channel, cfg: dict[str, Any]) -> None:
         self.chan = chan
         self.cfg = cfg
+        # Bound now, before the submission's first statement (see CallGuard).
+        self.guard = CallGuard(sys.modules["numpy"])
         self.student = Student()
         self.in_load_statement = False
         self.max_reply = int(cfg["max_message_bytes"])
@@ -671,8 +746,7 @@ class Runner:
             except Exception as exc:  # the grader sent something this copy cannot read
                 reply, buffers = _error("bad_reply", f"bad arguments: {exc}"), []
             else:
-                refs = wire.array_refs(tagged) if want_args else None
-                reply, buffers = self._one_call(name, args, want_args, refs, frame.body)
+                reply, buffers = self._one_call(name, args, want_args)
             reply.update(ev="result", i=header["first"] + i, batch=header.get("batch"))
             for fd in (1, 2):  # end of this call's output (see process.Splitter)
                 with contextlib.suppress(OSError):
@@ -680,12 +754,7 @@ class Runner:
             self.chan.send(reply, buffers)
 
     def _one_call(
-        self,
-        name: str,
-        args: tuple[Any, ...],
-        want_args: bool,
-        refs: dict[tuple[Any, ...], Any] | None = None,
-        body: bytes = b"",
+        self, name: str, args: tuple[Any, ...], want_args: bool
     ) -> tuple[dict[str, Any], list[memoryview]]:
         fn = self.student.ns.get(name)
         if fn is None and name not in self.student.ns:
@@ -693,8 +762,7 @@ class Runner:
         if not callable(fn):
             return _error("not_callable", f"{name} is a {wire._type_name(fn)}, not a function"), []
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            with self.guard as caught:
                 value = fn(*args)
                 if isinstance(value, types.GeneratorType):  # `yield` where a list is due
                     value = list(itertools.islice(value, MAX_ITEMS + 1))
@@ -710,27 +778,20 @@ class Runner:
             return _error("exception", f"{name} raised {describe_exception(exc)}", tb), []
         finally:
             flush_output()
-        reply, buffers = self._encode_result(name, value, args if want_args else None, refs, body)
+        reply, buffers = self._encode_result(name, value, args if want_args else None)
         if caught and reply.get("error") is None:
             reply["warnings"] = [warning_text(w) for w in caught[:MAX_WARNINGS]]
         return reply, buffers
 
     def _encode_result(
-        self,
-        name: str,
-        value: Any,
-        args: Any,
-        refs: dict[tuple[Any, ...], Any] | None = None,
-        body: bytes = b"",
+        self, name: str, value: Any, args: Any
     ) -> tuple[dict[str, Any], list[memoryview]]:
         # Python-level items are slow to encode (arrays are not): cap them well below what a
         # plain-data answer needs, so that encoding cannot eat the call's time limit.
         enc = wire.Encoder(strict=False, max_bytes=self.max_reply - 65536, max_items=MAX_ITEMS)
         try:
             out: dict[str, Any] = {"value": enc.encode(value)}
-            if args is not None and refs:
-                # Arguments still byte for byte as received go back as "unchanged".
-                enc.reference, enc.reference_body = refs, body
+            # The arguments go back in full: whether they changed is the parent's call.
             out["args_after"] = enc.encode(tuple(args)) if args is not None else None
         except wire.TooLarge as exc:
             if enc.items > MAX_ITEMS:

@@ -39,7 +39,15 @@ stop a submission from:
   process of the user, not just the sandbox's).
 
 Set ``GRADER_SANDBOX=strong|fallback|auto`` to force a mode (strong fails loudly if it cannot
-be had).
+be had).  An explicit request (``Sandbox(isolation="strong"|"fallback")``, the commands'
+``--isolation``) takes precedence over it; only "auto" follows it.  ``resolve`` says which mode
+a request gets and why (the ``isolation`` field of every report); asking for strong where it
+cannot be had raises ``IsolationUnavailable``.
+
+Python, a virtual environment or the allowed packages may live under /tmp (CI runners, tox,
+``pip install --target``): the child's private /tmp is mounted first and their read-only binds
+go on top of it, so strong mode works wherever they are; Python installed straight into /tmp
+is bound by its ``bin``/``lib`` directories only, never the whole real /tmp.
 
 HOW A CHILD STARTS (both modes): by default it is forked from a per-process fork server
 (``zygote.py``) that has already started Python and imported numpy, and the forked process
@@ -83,6 +91,15 @@ STARTUP_SECONDS = 20.0
 
 class IsolationWarning(UserWarning):
     """Emitted once per process when student code runs without strong isolation."""
+
+
+class IsolationUnavailable(RuntimeError):
+    """Strong isolation was asked for (explicitly or by ``GRADER_SANDBOX=strong``) and cannot
+    be had here; the message says why in one line."""
+
+
+#: What a caller may ask for.
+ISOLATION_CHOICES = ("auto", "strong", "fallback")
 
 
 @dataclass(frozen=True)
@@ -214,7 +231,12 @@ def strong_plan(root: str, packages: tuple[str, ...], tmp_mb: int) -> dict[str, 
     exe_prefix = str(Path(_real(sys.executable)).parent.parent)
     for prefix in (sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix, exe_prefix):
         real = _real(prefix)
-        if real != "/" and not _under(real, binds):
+        if real == "/tmp":
+            # Python installed straight into /tmp: its own directories, never the whole /tmp
+            # (other sandboxes' staging, other submissions).
+            own = (real + "/bin", real + "/lib", real + "/lib64")
+            binds += [d for d in own if os.path.isdir(d)]
+        elif real != "/" and not _under(real, binds):
             binds.append(real)
     binds = sorted({b for b in binds if not _under(b, [o for o in binds if o != b])})
     stdlib = _stdlib_dirs()
@@ -485,37 +507,63 @@ def describe_isolation(
                 "fallback", reason, FALLBACK_PROTECTS, FALLBACK_GAPS, None, details
             )
             return _INFO
-        ok, reason, startup, facts = _probe_strong(packages)
-        details = dict(facts, forced=forced)
-        if not ok:
-            details["spawn"] = zygote.state("fallback", packages)
-        if ok:
-            _INFO = IsolationInfo("strong", reason, STRONG_PROTECTS, (), startup, details)
-        else:
-            _INFO = IsolationInfo(
-                "fallback", reason, FALLBACK_PROTECTS, FALLBACK_GAPS, None, details
-            )
+        _INFO = _probed_info(packages, forced)
         return _INFO
 
 
-def resolve_mode(requested: str) -> str:
-    """Turn "auto"/"strong"/"fallback" into the mode to use, warning once about fallback.
+_PROBED: IsolationInfo | None = None
 
-    "auto" follows ``GRADER_SANDBOX`` when set.  Asking for strong where it is unavailable
-    raises RuntimeError rather than silently running student code unprotected.
+
+def _probed_info(packages: tuple[str, ...], forced: str) -> IsolationInfo:
+    ok, reason, startup, facts = _probe_strong(packages)
+    details = dict(facts, forced=forced)
+    if ok:
+        return IsolationInfo("strong", reason, STRONG_PROTECTS, (), startup, details)
+    details["spawn"] = zygote.state("fallback", packages)
+    return IsolationInfo("fallback", reason, FALLBACK_PROTECTS, FALLBACK_GAPS, None, details)
+
+
+def _strong_info() -> IsolationInfo:
+    """What the strong probe says, even where ``GRADER_SANDBOX=fallback`` made
+    ``describe_isolation`` skip it (an explicit request for strong mode overrides it)."""
+    global _PROBED
+    info = describe_isolation()
+    if info.details.get("forced") != "fallback":
+        return info
+    with _INFO_LOCK:
+        if _PROBED is None:
+            _PROBED = _probed_info(DEFAULT_PACKAGES, "strong")
+        return _PROBED
+
+
+def wanted_isolation(requested: str) -> str:
+    """What a request amounts to before probing: an explicit mode, else ``GRADER_SANDBOX``'s
+    ("auto" when unset)."""
+    return _forced() if requested == "auto" else requested
+
+
+def resolve(requested: str) -> tuple[str, str]:
+    """(mode, reason): the mode a request for "auto"/"strong"/"fallback" gets, and why.
+
+    An explicit "strong" or "fallback" takes precedence over ``GRADER_SANDBOX``; "auto"
+    follows it when set, else uses strong mode where this machine gives it.  Asking for
+    strong (either way) where it is unavailable raises ``IsolationUnavailable`` rather than
+    silently running student code unprotected; falling back under "auto" warns once.
     """
     global _WARNED
-    if requested not in ("auto", "strong", "fallback"):
+    if requested not in ISOLATION_CHOICES:
         raise ValueError(f"unknown isolation mode {requested!r}")
-    if requested == "auto":
-        requested = _forced()
-    if requested == "fallback":
-        return "fallback"
-    info = describe_isolation()
+    wanted = wanted_isolation(requested)
+    if wanted == "fallback":
+        if requested == "fallback":
+            return "fallback", "fallback requested (--isolation fallback)"
+        return "fallback", "forced by GRADER_SANDBOX=fallback"
+    info = describe_isolation() if requested == "auto" else _strong_info()
     if info.mode == "strong":
-        return "strong"
-    if requested == "strong":
-        raise RuntimeError(f"strong isolation unavailable: {info.reason}")
+        return "strong", info.reason
+    if wanted == "strong":
+        how = "" if requested == "strong" else " (GRADER_SANDBOX=strong)"
+        raise IsolationUnavailable(f"strong isolation unavailable{how}: {info.reason}")
     if not _WARNED:
         _WARNED = True
         warnings.warn(
@@ -524,7 +572,12 @@ def resolve_mode(requested: str) -> str:
             IsolationWarning,
             stacklevel=3,
         )
-    return "fallback"
+    return "fallback", f"strong isolation unavailable: {info.reason}"
+
+
+def resolve_mode(requested: str) -> str:
+    """The mode of ``resolve(requested)`` (which see)."""
+    return resolve(requested)[0]
 
 
 def prewarm(

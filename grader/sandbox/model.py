@@ -62,11 +62,20 @@ class Limits:
     """Size of the private writable /tmp in strong mode."""
     strikes: int = 2
     """After this many timeouts or crashes of one function, its further calls are not run."""
+    diagnostic_seconds: float = 2.0
+    """Wall clock for all diagnostic calls of one submission (``call_many(...,
+    diagnostic=True)``: the student's forward re-run only to improve a diagnosis), restarts
+    they cause included; each call is also bounded by call_seconds.  This time is not charged
+    to submission_seconds, and their timeouts and crashes are no strikes.  Once it is used up,
+    or when less than max(call_seconds, 25 % of submission_seconds) of the submission's budget
+    is left, diagnostic calls are skipped (kind "budget").  0 turns them off."""
 
     def __post_init__(self) -> None:
         for name in ("call_seconds", "load_seconds", "submission_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be positive")
+        if not self.diagnostic_seconds >= 0:
+            raise ValueError("Limits.diagnostic_seconds must not be negative")
         if self.strikes < 1:
             raise ValueError("Limits.strikes must be at least 1")
         if self.memory_mb < 64:

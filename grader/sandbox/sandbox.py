@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import wire
-from .isolation import DEFAULT_PACKAGES, resolve_mode, spawn_spec, start_child
+from .isolation import DEFAULT_PACKAGES, resolve, spawn_spec, start_child
 from .model import (
     CHUNK_ERROR_KINDS,
     ERROR_KINDS,
@@ -26,6 +26,9 @@ INTERRUPT_GRACE = 0.5
 #: How long to wait for a call's end-of-output marker once its reply has arrived.
 MARKER_WAIT = 0.5
 MAX_TEXT = 8000
+#: Diagnostic calls are skipped once less than this share of the submission's budget is left
+#: (or less than one call_seconds, whichever is more): normal calls come first.
+DIAGNOSTIC_RESERVE = 0.25
 
 
 class Sandbox:
@@ -35,7 +38,9 @@ class Sandbox:
     ``call_many`` call its functions.  A call that times out or kills the process does not
     affect later calls: the child is killed (with everything it started) and a fresh one,
     re-running the source, serves the next call.  All of it is charged to the submission's
-    time budget (``Limits.submission_seconds``).  Not thread-safe.
+    time budget (``Limits.submission_seconds``), except diagnostic calls (``call_many(...,
+    diagnostic=True)``), which have a cap of their own (``Limits.diagnostic_seconds``).
+    Not thread-safe.
     """
 
     def __init__(
@@ -51,11 +56,14 @@ class Sandbox:
         self.packages = packages
         self._requested = isolation
         self._mode: str | None = None
+        self._mode_reason = ""
         # The live child sits in a one-item list shared with a finalizer, so that a Sandbox
         # dropped without close() still kills its processes when garbage-collected.
         self._holder: list[ChildProcess | None] = [None]
         weakref.finalize(self, _kill_held, self._holder)
         self._spent = 0.0
+        self._diagnostic_spent = 0.0
+        self._diagnosing = False
         self._skip: set[tuple[int, int]] = set()
         self._stopped: dict[tuple[int, int], ChunkError] = {}
         self._load: LoadResult | None = None
@@ -70,10 +78,22 @@ class Sandbox:
 
     @property
     def mode(self) -> str:
-        """ "strong" or "fallback" (resolved on first use)."""
+        """ "strong" or "fallback" (resolved on first use; ``IsolationUnavailable`` when
+        strong mode was asked for and cannot be had)."""
         if self._mode is None:
-            self._mode = resolve_mode(self._requested)
+            self._mode, self._mode_reason = resolve(self._requested)
         return self._mode
+
+    @property
+    def requested_isolation(self) -> str:
+        """What was asked for: "auto", "strong" or "fallback"."""
+        return self._requested
+
+    @property
+    def mode_reason(self) -> str:
+        """Why ``mode`` is what it is, e.g. "Linux namespaces via unshare (...)"."""
+        _ = self.mode
+        return self._mode_reason
 
     @property
     def _child(self) -> ChildProcess | None:
@@ -94,7 +114,13 @@ class Sandbox:
 
     @property
     def seconds_left(self) -> float:
+        """What is left of the submission's time budget (diagnostic calls do not count)."""
         return max(0.0, self.limits.submission_seconds - self._spent)
+
+    @property
+    def diagnostic_seconds_left(self) -> float:
+        """What is left of the cap on diagnostic calls (``Limits.diagnostic_seconds``)."""
+        return max(0.0, self.limits.diagnostic_seconds - self._diagnostic_spent)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -115,12 +141,25 @@ class Sandbox:
         return self.call_many(name, [args], return_args=return_args)[0]
 
     def call_many(
-        self, name: str, arg_sets: Sequence[tuple[Any, ...]], *, return_args: bool = True
+        self,
+        name: str,
+        arg_sets: Sequence[tuple[Any, ...]],
+        *,
+        return_args: bool = True,
+        diagnostic: bool = False,
     ) -> list[CallOutcome]:
         """Call ``name`` on every argument tuple in one round trip; each call is timed and
         limited separately.  After a call times out or crashes, the rest of the batch is not
         run (each gets the same kind of error), so one broken function cannot eat the budget.
-        ``return_args`` sends the arguments back as they were after each call."""
+        ``return_args`` sends the arguments back as they were after each call.
+
+        ``diagnostic``: calls made only to improve a diagnosis, never to decide a grade.  They
+        are not charged to the submission's budget, their timeouts and crashes are no strikes
+        (a restart they cause is not charged either), and they share a cap of their own,
+        ``Limits.diagnostic_seconds``; each is still bounded by ``call_seconds``.  When the cap
+        is used up, or less than max(call_seconds, 25 % of submission_seconds) of the budget
+        is left, none runs: every outcome has a CallError of kind "budget" whose message says
+        the diagnosis was skipped."""
         self._check_open()
         if not isinstance(name, str):
             raise TypeError("name must be a str")
@@ -130,6 +169,8 @@ class Sandbox:
             self.start()
         if not sets:
             return []
+        if diagnostic:
+            return self._run_diagnostic(name, sets, tagged, buffers, return_args)
         with self._charging():
             return self._run_batch(name, sets, tagged, buffers, return_args)
 
@@ -142,8 +183,8 @@ class Sandbox:
 
     # ------------------------------------------------------------------ budget
 
-    def _charging(self) -> _Charge:
-        return _Charge(self)
+    def _charging(self, diagnostic: bool = False) -> _Charge:
+        return _Charge(self, diagnostic)
 
     def _deadline(self, seconds: float) -> tuple[float, bool]:
         """min(now + seconds, end of budget), and whether the budget is the binding limit."""
@@ -153,6 +194,10 @@ class Sandbox:
         return self._budget_end, True
 
     def _budget_error(self) -> CallError:
+        if self._diagnosing:
+            return self._diagnosis_skipped(
+                f"the {self.limits.diagnostic_seconds:g} s for diagnostic calls are used up"
+            )
         s = self.limits.submission_seconds
         return CallError(
             "budget", f"not run: the {s:g} s time budget for this submission is used up"
@@ -359,12 +404,12 @@ class Sandbox:
                     )
                     self._kill_child()
                     break
-                outcomes.append(self._result(name, event, capture, started, sets[i]))
+                outcomes.append(self._result(name, event, capture, started))
                 continue
             error = self._failure(name, event, by_budget, capture)
             self._kill_child()
             outcomes.append(self._outcome(error, capture, started))
-            if error.kind in ("timeout", "crashed", "memory", "output"):
+            if error.kind in ("timeout", "crashed", "memory", "output") and not self._diagnosing:
                 self._strikes.setdefault(name, []).append(error)
             break
         if len(outcomes) < n:
@@ -377,6 +422,54 @@ class Sandbox:
                 skipped = last
             outcomes += [CallOutcome(None, None, skipped, 0.0) for _ in range(n - len(outcomes))]
         return outcomes
+
+    def _run_diagnostic(
+        self,
+        name: str,
+        sets: list[tuple[Any, ...]],
+        tagged: list[Any],
+        buffers: list[memoryview],
+        return_args: bool,
+    ) -> list[CallOutcome]:
+        """A batch of diagnostic calls (see call_many): timed against the diagnostic cap, and
+        whatever it costs, a restart included, charged to that cap only."""
+        skipped = self._diagnostic_refusal()
+        if skipped is not None:
+            return [CallOutcome(None, None, skipped, 0.0) for _ in sets]
+        with self._charging(diagnostic=True):
+            budget_end = self._budget_end
+            # A live child first, under the submission's budget as for any call: a restart
+            # bounded by the diagnostic cap could fail and leave the submission unloadable.
+            self._ensure_child()
+            self._diagnosing = True
+            try:
+                self._budget_end = min(budget_end, time.monotonic() + self.diagnostic_seconds_left)
+                outcomes = self._run_batch(name, sets, tagged, buffers, return_args)
+            finally:
+                self._diagnosing = False
+                self._budget_end = budget_end
+            if self._child is None:  # killed: restart now, so that no normal call pays for it
+                self._ensure_child()
+        return outcomes
+
+    def _diagnostic_refusal(self) -> CallError | None:
+        """Why diagnostic calls must not run now, if so."""
+        limits = self.limits
+        if self.diagnostic_seconds_left <= 0:
+            return self._diagnosis_skipped(
+                f"the {limits.diagnostic_seconds:g} s for diagnostic calls are used up"
+            )
+        reserve = max(limits.call_seconds, DIAGNOSTIC_RESERVE * limits.submission_seconds)
+        if self.seconds_left < reserve:
+            return self._diagnosis_skipped(
+                f"only {self.seconds_left:.1f} s of the {limits.submission_seconds:g} s time "
+                "budget are left"
+            )
+        return None
+
+    @staticmethod
+    def _diagnosis_skipped(why: str) -> CallError:
+        return CallError("budget", f"not run: diagnosis skipped ({why})")
 
     def _refuse(self, name: str) -> CallError | None:
         """Why the next call of ``name`` must not run at all, if so."""
@@ -410,9 +503,7 @@ class Sandbox:
             "bad_reply", f"{name}: the grader could not read the reply (the channel was corrupted)"
         )
 
-    def _result(
-        self, name: str, event: Event, capture: Capture, started: float, sent: tuple[Any, ...]
-    ) -> CallOutcome:
+    def _result(self, name: str, event: Event, capture: Capture, started: float) -> CallOutcome:
         header = event.header
         err = header.get("error")
         if err is not None:
@@ -421,9 +512,7 @@ class Sandbox:
         try:
             value = wire.decode_value(event.body, header.get("value"), limits)
             after = header.get("args_after")
-            args_after = (
-                None if after is None else wire.decode_value(event.body, after, limits, sent)
-            )
+            args_after = None if after is None else wire.decode_value(event.body, after, limits)
         except wire.WireError as exc:
             error = CallError(
                 "bad_reply", f"{name} returned something the grader cannot read ({exc})"
@@ -458,17 +547,23 @@ class Sandbox:
 
 
 class _Charge:
-    """Context manager charging the wall time of a public operation to the budget."""
+    """Context manager charging the wall time of a public operation to the budget (or, for
+    diagnostic calls, to the diagnostic cap)."""
 
-    def __init__(self, box: Sandbox) -> None:
+    def __init__(self, box: Sandbox, diagnostic: bool = False) -> None:
         self.box = box
+        self.diagnostic = diagnostic
 
     def __enter__(self) -> None:
         self.t0 = time.monotonic()
         self.box._budget_end = self.t0 + self.box.seconds_left
 
     def __exit__(self, *exc: object) -> None:
-        self.box._spent += time.monotonic() - self.t0
+        elapsed = time.monotonic() - self.t0
+        if self.diagnostic:
+            self.box._diagnostic_spent += elapsed
+        else:
+            self.box._spent += elapsed
 
 
 # --------------------------------------------------------------------------- helpers

@@ -25,14 +25,11 @@ executes on decoding:
     ["a", "<f8", [2, 3], offset, nbytes]  ndarray (whitelisted dtypes, C order)
     ["r", 42]                             RngSeed (arguments only)
     ["o", "TypeName"]                     Opaque (results only)
-    ["u", [1, "W1"]]                      args_after only: the array is byte for byte the
-                                          one sent at this path of the arguments
 
-The "u" tag spares sending a big unchanged argument back just so that the parent can see it
-was not modified: the child compares the array's bytes with the request's own bytes, and the
-parent substitutes a read-only view of what it sent (no copy; nothing can write through it).
-A parent accepts it only while decoding args_after, only for a path that leads to an array
-it sent, and counts the bytes it materialises against the frame limit.
+A reply carries values only, never a verdict: a call's arguments come back in full after the
+call (``args_after``), and whether they were modified is decided by the parent, which compares
+them with what it sent.  Nothing in a reply says "unchanged": the child runs student code,
+which can rebind anything the child would use to compare.
 
 Decoding enforces: total frame size, header size, nesting depth, item count, ndim, dtype
 whitelist, ``prod(shape) * itemsize == nbytes`` and that every buffer lies inside the body.
@@ -64,11 +61,6 @@ DTYPES = frozenset(
 _frombuffer = np.frombuffer
 _ndarray = np.ndarray
 _generic = np.generic
-
-#: Arrays smaller than this are sent back in full rather than as "unchanged".  Every
-#: non-empty one qualifies: comparing bytes in the child is cheaper than sending them, and
-#: the parent then needs no comparison at all.
-MIN_UNCHANGED_BYTES = 1
 
 
 class WireError(ValueError):
@@ -311,12 +303,8 @@ class Encoder:
     nbytes: int = 0
     items: int = 0
     _memo: dict[int, tuple[np.ndarray, list[Any]]] = field(default_factory=dict)
-    #: Child side, for args_after: path -> (dtype, shape, offset, nbytes) of the arrays the
-    #: request carried (``array_refs``), and the request's body they lie in.
-    reference: dict[tuple[Any, ...], tuple[str, list[int], int, int]] | None = None
-    reference_body: bytes = b""
 
-    def encode(self, value: Any, depth: int = 0, path: tuple[Any, ...] = ()) -> list[Any]:
+    def encode(self, value: Any, depth: int = 0) -> list[Any]:
         self.items += 1
         if self.items > self.max_items:
             raise TooLarge(f"more than {self.max_items} values", self.nbytes)
@@ -343,28 +331,13 @@ class Encoder:
         if cls is RngSeed:
             return ["r", value.seed]
         if issubclass(cls, _ndarray):
-            return self._array(value, path)
-        tracking = self.reference is not None
+            return self._array(value)
         if issubclass(cls, tuple):
-            items = tuple.__iter__(value)
-            return [
-                "t",
-                [
-                    self.encode(v, depth + 1, path + (i,) if tracking else ())
-                    for i, v in enumerate(items)
-                ],
-            ]
+            return ["t", [self.encode(v, depth + 1) for v in tuple.__iter__(value)]]
         if issubclass(cls, list):
-            items = list.__iter__(value)
-            return [
-                "l",
-                [
-                    self.encode(v, depth + 1, path + (i,) if tracking else ())
-                    for i, v in enumerate(items)
-                ],
-            ]
+            return ["l", [self.encode(v, depth + 1) for v in list.__iter__(value)]]
         if issubclass(cls, dict):
-            return self._dict(value, depth, path)
+            return self._dict(value, depth)
         if cls is Opaque:
             return ["o", value.type_name]
         return self._opaque(value)
@@ -374,26 +347,21 @@ class Encoder:
             raise WireError(f"cannot send a {_type_name(value)}{suffix}")
         return ["o", (_type_name(value) + suffix)[:200]]
 
-    def _dict(self, value: dict[Any, Any], depth: int, path: tuple[Any, ...] = ()) -> list[Any]:
+    def _dict(self, value: dict[Any, Any], depth: int) -> list[Any]:
         pairs = []
-        tracking = self.reference is not None
         for key, item in dict.items(value):
             if type(key) is not str:
                 return self._opaque(value, " with non-string keys")
-            pairs.append([key, self.encode(item, depth + 1, path + (key,) if tracking else ())])
+            pairs.append([key, self.encode(item, depth + 1)])
         return ["d", pairs]
 
-    def _array(self, value: np.ndarray, path: tuple[Any, ...] = ()) -> list[Any]:
+    def _array(self, value: np.ndarray) -> list[Any]:
         memo = self._memo.get(id(value))
         if memo is not None and memo[0] is value:
             return memo[1]
         arr = _wire_array(value)
         if arr is None:
             return self._opaque(value, f"[{_ndarray.view(value, _ndarray).dtype}]")
-        if self.reference is not None and self._unchanged(arr, path):
-            tag = ["u", list(path)]
-            self._memo[id(value)] = (value, tag)
-            return tag
         size = arr.nbytes
         if self.nbytes + size > self.max_bytes:
             raise TooLarge(f"{self.nbytes + size} bytes of array data", self.nbytes + size)
@@ -406,43 +374,6 @@ class Encoder:
         tag = ["a", arr.dtype.str, list(arr.shape), offset, size]
         self._memo[id(value)] = (value, tag)
         return tag
-
-    def _unchanged(self, arr: np.ndarray, path: tuple[Any, ...]) -> bool:
-        """Is ``arr`` byte for byte the array the request carried at ``path``?"""
-        assert self.reference is not None
-        ref = self.reference.get(path)
-        if ref is None or arr.nbytes < MIN_UNCHANGED_BYTES:
-            return False
-        dtype, shape, offset, nbytes = ref
-        if arr.dtype.str != dtype or list(arr.shape) != shape or arr.nbytes != nbytes:
-            return False
-        return _same_bytes(arr, self.reference_body, offset)
-
-
-def _same_bytes(arr: np.ndarray, body: bytes, offset: int) -> bool:
-    """Does the C-contiguous ``arr`` hold exactly the bytes at ``body[offset:]``? (Compared
-    in place: copying both sides out first would cost more than sending the array back.)"""
-    sent = np.frombuffer(body, np.uint8, arr.nbytes, offset)
-    return bool(np.array_equal(_ndarray.reshape(arr, -1).view(np.uint8), sent))
-
-
-def array_refs(tagged: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
-    """Where the arrays of an already decoded request value lie: path -> (dtype, shape,
-    offset, nbytes), for arrays of at least MIN_UNCHANGED_BYTES (see Encoder.reference)."""
-    out: dict[tuple[Any, ...], Any] = {}
-    stack = [(tagged, path)]
-    while stack:
-        node, where = stack.pop()
-        if type(node) is not list or not node:
-            continue
-        tag = node[0]
-        if tag == "a" and len(node) == 5 and node[4] >= MIN_UNCHANGED_BYTES:
-            out[where] = (node[1], node[2], node[3], node[4])
-        elif tag in ("t", "l") and len(node) == 2 and type(node[1]) is list:
-            stack += [(item, where + (i,)) for i, item in enumerate(node[1])]
-        elif tag == "d" and len(node) == 2 and type(node[1]) is list:
-            stack += [(pair[1], where + (pair[0],)) for pair in node[1] if len(pair) == 2]
-    return out
 
 
 # --------------------------------------------------------------------------- decoding
@@ -462,9 +393,6 @@ class Decoder:
     allow_opaque: bool = True
     rng: Callable[[int], Any] | None = None
     items: int = 0
-    #: Parent side, decoding args_after only: the arguments as sent, which "u" refers to.
-    same: tuple[Any, ...] | None = None
-    materialised: int = 0
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         self.items += 1
@@ -574,32 +502,6 @@ class Decoder:
             raise WireError("bad opaque value")
         return Opaque(args[0])
 
-    def _unchanged(self, args: list[Any], depth: int) -> np.ndarray:
-        _arity(args, 1)
-        path = args[0]
-        if self.same is None or type(path) is not list or len(path) > self.limits.max_depth:
-            raise WireError("unexpected 'unchanged' value")
-        value: Any = self.same
-        for key in path:
-            in_sequence = type(value) in (tuple, list) and type(key) is int
-            found = 0 <= key < len(value) if in_sequence else False
-            if not in_sequence:
-                found = type(value) is dict and type(key) is str and key in value
-            if not found:
-                raise WireError("'unchanged' refers to no argument")
-            value = value[key]
-        if not issubclass(type(value), _ndarray):
-            raise WireError("'unchanged' refers to something that is not an array")
-        arr = _wire_array(value)
-        if arr is None:
-            raise WireError("'unchanged' refers to an array that cannot be sent")
-        self.materialised += arr.nbytes
-        if self.materialised + len(self.body) > self.limits.max_frame_bytes:
-            raise TooLarge("'unchanged' arrays beyond the reply limit", self.materialised)
-        view = _ndarray.view(arr, _ndarray)
-        view.flags.writeable = False
-        return view
-
 
 def _arity(args: list[Any], n: int) -> None:
     if len(args) != n:
@@ -618,7 +520,6 @@ _HANDLERS: dict[str, Callable[[Decoder, list[Any], int], Any]] = {
     "a": Decoder._array,
     "r": Decoder._rng,
     "o": Decoder._opaque,
-    "u": Decoder._unchanged,
 }
 
 
@@ -634,19 +535,13 @@ def encode_values(
     return tagged, enc.buffers
 
 
-def decode_value(
-    frame_body: bytes,
-    node: Any,
-    limits: WireLimits | None = None,
-    same: tuple[Any, ...] | None = None,
-) -> Any:
-    """Decode one tagged value of a reply (parent side: Opaque allowed, RngSeed not;
-    ``same``: decoding args_after of a call with these arguments, "u" allowed).
+def decode_value(frame_body: bytes, node: Any, limits: WireLimits | None = None) -> Any:
+    """Decode one tagged value of a reply (parent side: Opaque allowed, RngSeed not).
 
     Every failure, including ones numpy raises on absurd shapes, becomes a WireError.
     """
     try:
-        return Decoder(frame_body, limits or WireLimits(), same=same).decode(node)
+        return Decoder(frame_body, limits or WireLimits()).decode(node)
     except WireError:
         raise
     except (ValueError, TypeError, OverflowError, MemoryError, RecursionError) as exc:
