@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import positional_pairs, scalar
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from grader.sampling import positional_pairs, scalar
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 
 def generate(rng: np.random.Generator) -> list[Instance]:
@@ -98,11 +98,19 @@ EXERCISE = Exercise(
     title="The chain rule on scalars",
     source="seed 002, toy example (L7 notes)",
     statement=(
-        "`j = 3 * (a + b * c)` computed as `u = b*c`, `v = a + u`, `j = 3*v`. "
-        "Write the forward pass and the derivatives of `j` with respect to `a`, `b`, `c`."
+        "`a`, `b` and `c` are floats. `j = 3 * (a + b * c)`, computed in three steps: `u = b "
+        "* c`, `v = a + u`, `j = 3 * v`. `chain_forward` returns `j`; `chain_backward` "
+        "returns the partial derivatives `(dj_da, dj_db, dj_dc)` of `j` with respect to `a`, "
+        "`b` and `c`, obtained by the chain rule back through `v` and `u`."
     ),
     functions=(
-        FunctionSpec("chain_forward", ("a", "b", "c"), "j (float)", points=1),
+        FunctionSpec(
+            "chain_forward",
+            ("a", "b", "c"),
+            "j (float)",
+            points=1,
+            solution=answer("chain_forward"),
+        ),
         FunctionSpec(
             "chain_backward",
             ("a", "b", "c"),
@@ -115,6 +123,7 @@ EXERCISE = Exercise(
                 forward="chain_forward",
                 loss_of_forward=lambda j, a: j,
             ),
+            solution=answer("chain_backward"),
         ),
     ),
     generate=generate,

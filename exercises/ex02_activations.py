@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SHAPES = [(3, 4), (1, 1), (5,), (2, 3, 2), (1, 6)]
 
@@ -148,15 +148,27 @@ EXERCISE = Exercise(
     number=2,
     name="activations",
     title="Activation functions and their derivatives",
-    source="conventions of EXERCISES.md; seeds 000 and 002",
+    source="the course conventions; seeds 000 and 002",
     statement=(
-        "`z` is an ndarray of any shape; each function returns an array of the same shape. "
-        "`sigmoid` must not overflow, warn or return nan for |z| up to 1000 (only `sigmoid` is "
-        "graded at such z; the other three are graded for |z| up to 40). "
-        "`relu_grad` is 1 where z > 0, else 0."
+        "`z` is an ndarray of any shape (0-d included); each function works elementwise and "
+        "returns a new float array of the same shape.\n"
+        "- `sigmoid(z) = sigma(z) = 1 / (1 + exp(-z))`. It must not overflow, warn or return "
+        "nan for |z| up to 1000 (only `sigmoid` is graded at such z; the other three are "
+        "graded for |z| up to 40).\n"
+        "- `sigmoid_grad(z) = sigma(z) * (1 - sigma(z))`, the derivative of the sigmoid.\n"
+        "- `relu(z) = max(z, 0)`.\n"
+        "- `relu_grad(z)`, the derivative of `relu`: 1 where z > 0, else 0 (so `relu'(0) = "
+        "0`)."
     ),
     functions=(
-        FunctionSpec("sigmoid", ("z",), "array shaped like z", points=1, must_not_warn=True),
+        FunctionSpec(
+            "sigmoid",
+            ("z",),
+            "array shaped like z",
+            points=1,
+            must_not_warn=True,
+            solution=answer("sigmoid"),
+        ),
         FunctionSpec(
             "sigmoid_grad",
             ("z",),
@@ -168,8 +180,9 @@ EXERCISE = Exercise(
                 forward="sigmoid",
                 loss_of_forward=lambda out, a: float(np.sum(out)),
             ),
+            solution=answer("sigmoid_grad"),
         ),
-        FunctionSpec("relu", ("z",), "array shaped like z", points=1),
+        FunctionSpec("relu", ("z",), "array shaped like z", points=1, solution=answer("relu")),
         FunctionSpec(
             "relu_grad",
             ("z",),
@@ -181,6 +194,7 @@ EXERCISE = Exercise(
                 forward="relu",
                 loss_of_forward=lambda out, a: float(np.sum(out)),
             ),
+            solution=answer("relu_grad"),
         ),
     ),
     generate=generate,

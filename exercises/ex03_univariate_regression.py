@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import positional_pairs, scalar, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from exercises.shared import MSE_LOSS, MSE_MISTAKES
+from grader.sampling import positional_pairs, scalar, spread
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SIZES = [1, 2, 7, 30, 5]
 
@@ -20,55 +21,7 @@ def generate(rng: np.random.Generator) -> list[Instance]:
     return instances
 
 
-MSE_LOSS = FunctionSpec("mse_loss", ("y_hat", "y"), "float", points=1)
-
 # ------------------------------------------------------------------ known mistakes
-# The mse_loss mistakes are shared with multivariate_regression, which reuses MSE_LOSS.
-
-
-def squared_errors(args: Args) -> np.ndarray:
-    return (np.asarray(args["y_hat"], dtype=np.float64) - args["y"]) ** 2
-
-
-def mse_sum_not_mean(args: Args) -> float:
-    return float(np.sum(squared_errors(args)))
-
-
-def mse_half_convention(args: Args) -> float:
-    return ref.mse_loss(args["y_hat"], args["y"]) / 2.0
-
-
-def mse_root(args: Args) -> float:
-    return float(np.sqrt(ref.mse_loss(args["y_hat"], args["y"])))
-
-
-MSE_MISTAKES = (
-    Mistake(
-        "mse_sum_not_mean",
-        "mse_loss",
-        "the squared errors summed but not divided by m",
-        "The loss is a mean over the m examples: after summing the squared errors, divide "
-        "by the number of columns.",
-        variant=mse_sum_not_mean,
-    ),
-    Mistake(
-        "mse_half_convention",
-        "mse_loss",
-        "the 1/(2m) convention instead of 1/m",
-        "Some courses halve the MSE to tidy its derivative; this contract's loss has no 1/2 "
-        "in front.",
-        variant=mse_half_convention,
-    ),
-    Mistake(
-        "mse_root",
-        "mse_loss",
-        "the root of the mean squared error (RMSE) instead of the MSE",
-        "The loss is the mean of the squared errors itself; no square root is taken at the end.",
-        variant=mse_root,
-    ),
-)
-
-
 def univariate_residual(args: Args) -> np.ndarray:
     return ref.univariate_forward(args["x"], args["w"], args["b"]) - args["y"]
 
@@ -150,11 +103,19 @@ EXERCISE = Exercise(
     title="Univariate linear regression",
     source="seed 000, univariate regression",
     statement=(
-        "`x, y` have shape `(1, m)`; `w, b` are floats; `y_hat = w*x + b`; the loss is "
-        "`L = (1/m) * sum((y_hat - y)**2)`."
+        "One feature, one example per column: `x` and `y` have shape `(1, m)`; `w` and `b` "
+        "are floats. Forward: `y_hat = w * x + b`, shape `(1, m)`. Loss: the mean squared "
+        "error `L = (1/m) * sum((y_hat - y)**2)`. `univariate_backward` returns the gradients "
+        "of that loss, `dw = dL/dw` and `db = dL/db`, as floats."
     ),
     functions=(
-        FunctionSpec("univariate_forward", ("x", "w", "b"), "y_hat (1, m)", points=1),
+        FunctionSpec(
+            "univariate_forward",
+            ("x", "w", "b"),
+            "y_hat (1, m)",
+            points=1,
+            solution=answer("univariate_forward"),
+        ),
         MSE_LOSS,
         FunctionSpec(
             "univariate_backward",
@@ -168,6 +129,7 @@ EXERCISE = Exercise(
                 forward="univariate_forward",
                 loss_of_forward=lambda y_hat, a: ref.mse_loss(y_hat, a["y"]),
             ),
+            solution=answer("univariate_backward"),
         ),
     ),
     generate=generate,

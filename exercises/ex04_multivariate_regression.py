@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.ex03_univariate_regression import MSE_LOSS, MSE_MISTAKES
-from exercises.sampling import positional_pairs, scalar, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from exercises.shared import MSE_LOSS, MSE_MISTAKES
+from grader.sampling import positional_pairs, scalar, spread
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SIZES = [(3, 5), (1, 4), (4, 1), (2, 12), (5, 5)]
 
@@ -106,11 +106,20 @@ EXERCISE = Exercise(
     title="Multivariate linear regression",
     source="seed 000, multivariate regression",
     statement=(
-        "`X` has shape `(n, m)`, `y` `(1, m)`, `w` `(1, n)`, `b` is a float; "
-        "`y_hat = w @ X + b`; mean squared error loss."
+        "`X` has shape `(n, m)` (n features, one example per column), `y` `(1, m)`, `w` `(1, "
+        "n)`, and `b` is a float. Forward: `y_hat = w @ X + b`, shape `(1, m)`. Loss: the "
+        "mean squared error `L = (1/m) * sum((y_hat - y)**2)`. `multivariate_backward` "
+        "returns the gradients of that loss: `dw = dL/dw`, shape `(1, n)`, and `db = dL/db`, "
+        "a float."
     ),
     functions=(
-        FunctionSpec("multivariate_forward", ("X", "w", "b"), "y_hat (1, m)", points=1),
+        FunctionSpec(
+            "multivariate_forward",
+            ("X", "w", "b"),
+            "y_hat (1, m)",
+            points=1,
+            solution=answer("multivariate_forward"),
+        ),
         MSE_LOSS,
         FunctionSpec(
             "multivariate_backward",
@@ -126,6 +135,7 @@ EXERCISE = Exercise(
                 forward="multivariate_forward",
                 loss_of_forward=lambda y_hat, a: ref.mse_loss(y_hat, a["y"]),
             ),
+            solution=answer("multivariate_backward"),
         ),
     ),
     generate=generate,

@@ -2,39 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import dict_pairs, scalar, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
-
-# (n, k, m): edge sizes, one square W1 (k == n) so a transposed gradient must be caught by value.
-TWO_LAYER_SIZES = [(2, 3, 5), (1, 1, 1), (4, 4, 6), (3, 1, 8), (5, 2, 1), (1, 3, 4)]
-
-
-def two_layer_params(rng: np.random.Generator, n: int, k: int, b2_as_array: bool) -> dict:
-    b2 = spread(rng, (1, 1), 0.5) if b2_as_array else scalar(rng, 0.5)
-    return {
-        "W1": spread(rng, (k, n), 0.7),
-        "b1": spread(rng, (k, 1), 0.5),
-        "W2": spread(rng, (1, k), 0.7),
-        "b2": b2,
-    }
-
-
-def generate(rng: np.random.Generator) -> list[Instance]:
-    instances = []
-    for n, k, m in TWO_LAYER_SIZES:
-        args = {
-            "X": spread(rng, (n, m)),
-            "y": spread(rng, (1, m)),
-            "params": two_layer_params(rng, n, k, False),
-        }
-        instances.append(Instance(f"n={n}, k={k}, m={m}", args))
-    return instances
-
-
-def mse_of_forward(y_hat, args) -> float:
-    return ref.mse_loss(y_hat, args["y"])
-
+from exercises.answer_key import answer, ref
+from exercises.shared import mse_of_forward, two_layer_instances
+from grader.sampling import dict_pairs
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Mistake
 
 # ------------------------------------------------------------------ known mistakes
 
@@ -131,11 +102,21 @@ EXERCISE = Exercise(
     title="Two-layer linear network",
     source="seed 000, two-layer linear network",
     statement=(
-        '`params = {"W1": (k, n), "b1": (k, 1), "W2": (1, k), "b2": float}`. '
-        "`Z = W1 @ X + b1` `(k, m)`; `y_hat = W2 @ Z + b2` `(1, m)`; mean squared error."
+        '`X` has shape `(n, m)` (one example per column) and `y` `(1, m)`; `params = {"W1": '
+        '(k, n), "b1": (k, 1), "W2": (1, k), "b2": float}` with `k` hidden units. Forward: `Z '
+        "= W1 @ X + b1`, shape `(k, m)`; `y_hat = W2 @ Z + b2`, shape `(1, m)`. Loss: the "
+        "mean squared error `L = (1/m) * sum((y_hat - y)**2)`. `linear2_backward` returns "
+        '`grads`, a dict with the gradients of that loss `{"W1": dL/dW1, "b1": dL/db1, "W2": '
+        'dL/dW2, "b2": dL/db2}`, each shaped like its parameter (`b2`\'s a float).'
     ),
     functions=(
-        FunctionSpec("linear2_forward", ("X", "params"), "y_hat (1, m)", points=1),
+        FunctionSpec(
+            "linear2_forward",
+            ("X", "params"),
+            "y_hat (1, m)",
+            points=1,
+            solution=answer("linear2_forward"),
+        ),
         FunctionSpec(
             "linear2_backward",
             ("X", "y", "params"),
@@ -147,8 +128,9 @@ EXERCISE = Exercise(
                 forward="linear2_forward",
                 loss_of_forward=mse_of_forward,
             ),
+            solution=answer("linear2_backward"),
         ),
     ),
-    generate=generate,
+    generate=two_layer_instances,
     mistakes=MISTAKES,
 )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.ex05_two_layer_linear import generate, mse_of_forward
-from exercises.sampling import dict_pairs
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Mistake
+from exercises.answer_key import answer, ref
+from exercises.shared import mse_of_forward, two_layer_instances
+from grader.sampling import dict_pairs
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Mistake
 
 # ------------------------------------------------------------------ known mistakes
 
@@ -117,11 +117,22 @@ EXERCISE = Exercise(
     title="Two-layer network with a sigmoid hidden layer",
     source="seed 000, two-layer nonlinear network",
     statement=(
-        "Same parameters as `two_layer_linear`. `Z = W1 @ X + b1`; `A = sigma(Z)`; "
-        "`y_hat = W2 @ A + b2`; mean squared error."
+        '`X` has shape `(n, m)` (one example per column) and `y` `(1, m)`; `params = {"W1": '
+        '(k, n), "b1": (k, 1), "W2": (1, k), "b2": float}` with `k` hidden units. Forward: `Z '
+        "= W1 @ X + b1`, shape `(k, m)`; `A = sigma(Z)` with `sigma(z) = 1 / (1 + exp(-z))`; "
+        "`y_hat = W2 @ A + b2`, shape `(1, m)`. Loss: the mean squared error `L = (1/m) * "
+        "sum((y_hat - y)**2)`. `sigmoid2_backward` returns `grads`, a dict with the gradients "
+        'of that loss `{"W1": dL/dW1, "b1": dL/db1, "W2": dL/dW2, "b2": dL/db2}`, each shaped '
+        "like its parameter (`b2`'s a float)."
     ),
     functions=(
-        FunctionSpec("sigmoid2_forward", ("X", "params"), "y_hat (1, m)", points=1),
+        FunctionSpec(
+            "sigmoid2_forward",
+            ("X", "params"),
+            "y_hat (1, m)",
+            points=1,
+            solution=answer("sigmoid2_forward"),
+        ),
         FunctionSpec(
             "sigmoid2_backward",
             ("X", "y", "params"),
@@ -133,8 +144,9 @@ EXERCISE = Exercise(
                 forward="sigmoid2_forward",
                 loss_of_forward=mse_of_forward,
             ),
+            solution=answer("sigmoid2_backward"),
         ),
     ),
-    generate=generate,  # the same instances as the linear network: only the activation differs
+    generate=two_layer_instances,  # as the linear network: only the activation differs
     mistakes=MISTAKES,
 )

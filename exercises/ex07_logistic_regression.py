@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import binary_targets, positional_pairs, probabilities, scalar, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from exercises.shared import bce_of_forward
+from grader.sampling import binary_targets, positional_pairs, probabilities, scalar, spread
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 SIZES = [(3, 6), (1, 1), (2, 9), (4, 2), (3, 3)]
 
@@ -21,10 +22,6 @@ def generate(rng: np.random.Generator) -> list[Instance]:
         }
         instances.append(Instance(f"n={n}, m={m}", args))
     return instances
-
-
-def bce_of_forward(y_hat, args) -> float:
-    return ref.bce_loss(y_hat, args["y"])
 
 
 # ------------------------------------------------------------------ known mistakes
@@ -136,13 +133,21 @@ EXERCISE = Exercise(
     title="Logistic regression",
     source="seed 002 (L7 notes), extended notes of seed 000",
     statement=(
-        "`X` `(n, m)`, `y` in {0, 1} `(1, m)`, `w` `(1, n)`, `b` float; "
-        "`y_hat = sigma(w @ X + b)`; binary cross-entropy "
-        "`L = -(1/m) * sum(y*log(y_hat) + (1-y)*log(1-y_hat))`."
+        "`X` has shape `(n, m)` (one example per column), labels `y` in {0, 1} `(1, m)`, `w` "
+        "`(1, n)`, and `b` is a float. Forward: `y_hat = sigma(w @ X + b)` with `sigma(z) = 1 "
+        "/ (1 + exp(-z))`, shape `(1, m)`. Loss: the binary cross-entropy `L = -(1/m) * "
+        "sum(y*log(y_hat) + (1-y)*log(1-y_hat))`. `logistic_backward` returns the gradients "
+        "of that loss: `dw = dL/dw`, shape `(1, n)`, and `db = dL/db`, a float."
     ),
     functions=(
-        FunctionSpec("logistic_forward", ("X", "w", "b"), "y_hat (1, m)", points=1),
-        FunctionSpec("bce_loss", ("y_hat", "y"), "float", points=1),
+        FunctionSpec(
+            "logistic_forward",
+            ("X", "w", "b"),
+            "y_hat (1, m)",
+            points=1,
+            solution=answer("logistic_forward"),
+        ),
+        FunctionSpec("bce_loss", ("y_hat", "y"), "float", points=1, solution=answer("bce_loss")),
         FunctionSpec(
             "logistic_backward",
             ("X", "y", "w", "b"),
@@ -155,6 +160,7 @@ EXERCISE = Exercise(
                 forward="logistic_forward",
                 loss_of_forward=bce_of_forward,
             ),
+            solution=answer("logistic_backward"),
         ),
     ),
     generate=generate,

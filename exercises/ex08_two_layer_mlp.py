@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.ex05_two_layer_linear import TWO_LAYER_SIZES, two_layer_params
-from exercises.ex07_logistic_regression import bce_of_forward
-from exercises.sampling import binary_targets, dict_pairs, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from exercises.shared import TWO_LAYER_SIZES, bce_of_forward, two_layer_params
+from grader.sampling import binary_targets, dict_pairs, spread
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 KINK_MARGIN = 1e-3
 
@@ -165,12 +164,19 @@ EXERCISE = Exercise(
     title="Two-layer MLP: ReLU hidden layer, sigmoid output, cross-entropy",
     source="seed 002, one hidden ReLU layer",
     statement=(
-        '`params = {"W1": (k, n), "b1": (k, 1), "W2": (1, k), "b2": (1, 1)}`. '
-        "`Z1 = W1 @ X + b1`; `A1 = relu(Z1)`; `Z2 = W2 @ A1 + b2`; `y_hat = sigma(Z2)`; "
-        "binary cross-entropy."
+        "`X` has shape `(n, m)` (one example per column) and labels `y` in {0, 1} `(1, m)`; "
+        '`params = {"W1": (k, n), "b1": (k, 1), "W2": (1, k), "b2": (1, 1)}` with `k` hidden '
+        "units. Forward: `Z1 = W1 @ X + b1`, shape `(k, m)`; `A1 = relu(Z1)` with `relu(z) = "
+        "max(z, 0)` and `relu'(0) = 0`; `Z2 = W2 @ A1 + b2`; `y_hat = sigma(Z2)` with "
+        "`sigma(z) = 1 / (1 + exp(-z))`, shape `(1, m)`. Loss: the binary cross-entropy `L = "
+        "-(1/m) * sum(y*log(y_hat) + (1-y)*log(1-y_hat))`. `mlp_backward` returns `grads`, a "
+        'dict with the gradients of that loss `{"W1": dL/dW1, "b1": dL/db1, "W2": dL/dW2, '
+        '"b2": dL/db2}`, each shaped like its parameter.'
     ),
     functions=(
-        FunctionSpec("mlp_forward", ("X", "params"), "y_hat (1, m)", points=1),
+        FunctionSpec(
+            "mlp_forward", ("X", "params"), "y_hat (1, m)", points=1, solution=answer("mlp_forward")
+        ),
         FunctionSpec(
             "mlp_backward",
             ("X", "y", "params"),
@@ -182,6 +188,7 @@ EXERCISE = Exercise(
                 forward="mlp_forward",
                 loss_of_forward=bce_of_forward,
             ),
+            solution=answer("mlp_backward"),
         ),
     ),
     generate=generate,

@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import dict_pairs, spread
-from exercises.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from grader.sampling import dict_pairs, spread
+from grader.spec import Args, Exercise, FunctionSpec, GradientSpec, Instance, Mistake
 
 # Layer widths n_0 (features), n_1, ..., n_L, and m.
 ARCHITECTURES = [
@@ -175,12 +175,24 @@ EXERCISE = Exercise(
     title="A deep sigmoid network, layers called in series",
     source="seed 003, layers called in series",
     statement=(
-        "`L >= 2` layers, `A_l = sigma(W_l @ A_{l-1} + b_l)`, `A_0 = X`, `y_hat = A_L`. "
-        "`W_l` has shape `(n_l, n_{l-1})`, `b_l` `(n_l, 1)`. Targets `Y` `(n_L, m)`; "
-        "MSE over all entries divided by `m`."
+        "`L >= 2` sigmoid layers called in series: `A_0 = X`, `A_l = sigma(W_l @ A_{l-1} + "
+        "b_l)` for `l = 1, ..., L` with `sigma(z) = 1 / (1 + exp(-z))`, and `y_hat = A_L`. "
+        '`X` has shape `(n_0, m)` (one example per column); `params = {"W1": ..., "b1": ..., '
+        '..., "WL": ..., "bL": ...}` with `W_l` of shape `(n_l, n_{l-1})` and `b_l` `(n_l, '
+        "1)`; `L` is the number of `W` keys. Targets `Y` have shape `(n_L, m)`. Loss: the "
+        "squared errors summed over every entry and divided by the number of examples, "
+        "`Loss = (1/m) * sum((y_hat - Y)**2)`. `deep_backward` returns `grads`, a dict with "
+        'the same keys as `params` holding the gradients of that loss (`grads["W1"] = '
+        "dLoss/dW1`, ...), each shaped like its parameter."
     ),
     functions=(
-        FunctionSpec("deep_forward", ("X", "params"), "y_hat (n_L, m)", points=1),
+        FunctionSpec(
+            "deep_forward",
+            ("X", "params"),
+            "y_hat (n_L, m)",
+            points=1,
+            solution=answer("deep_forward"),
+        ),
         FunctionSpec(
             "deep_backward",
             ("X", "Y", "params"),
@@ -192,6 +204,7 @@ EXERCISE = Exercise(
                 forward="deep_forward",
                 loss_of_forward=lambda y_hat, a: ref.mse_loss(y_hat, a["Y"]),
             ),
+            solution=answer("deep_backward"),
         ),
     ),
     generate=generate,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import spread
-from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from grader.sampling import spread
+from grader.spec import Args, Exercise, FunctionSpec, Instance, Mistake
 
 MAX_CONDITION = (
     1e6  # of X_D^T X_D: keeps every correct solver (solve, inv, lstsq, pinv) within 1e-9
@@ -165,15 +165,38 @@ EXERCISE = Exercise(
     title="Closed-form linear regression (normal equation)",
     source="seed 003, deriving linear regression",
     statement=(
-        "Here **rows** are examples. `polynomial_design_matrix(x, degree)`: `x` `(n,)`, "
-        "columns `x**degree, ..., x**1, 1`. `multivariate_design_matrix(X)`: `X` `(n, d)`, "
-        "columns `x_d, ..., x_1, 1`. `normal_equation(X_D, y)`: `theta` `(p,)` minimising "
-        "`||y - X_D @ theta||^2`, i.e. `(X_D^T X_D)^{-1} X_D^T y`."
+        "Here, as in the lecture's design matrix, **rows** are examples.\n"
+        "- `polynomial_design_matrix(x, degree)`: `x` has shape `(n,)` and `degree` is an "
+        "int; `X_D` has shape `(n, degree + 1)`, with columns `x**degree, ..., x**1, 1`.\n"
+        "- `multivariate_design_matrix(X)`: `X` has shape `(n, d)`; `X_D` has shape `(n, d + "
+        "1)` with columns `x_d, x_{d-1}, ..., x_1, 1` (the features in reverse order, then a "
+        "constant column).\n"
+        "- `normal_equation(X_D, y)`: `X_D` has shape `(n, p)` and `y` `(n,)`; `theta`, shape "
+        "`(p,)`, minimises `||y - X_D @ theta||^2`, i.e. `theta = (X_D^T X_D)^{-1} X_D^T y` "
+        "(any numerically sound way to solve it is accepted)."
     ),
     functions=(
-        FunctionSpec("polynomial_design_matrix", ("x", "degree"), "X_D (n, degree + 1)", points=1),
-        FunctionSpec("multivariate_design_matrix", ("X",), "X_D (n, d + 1)", points=1),
-        FunctionSpec("normal_equation", ("X_D", "y"), "theta (p,)", points=2),
+        FunctionSpec(
+            "polynomial_design_matrix",
+            ("x", "degree"),
+            "X_D (n, degree + 1)",
+            points=1,
+            solution=answer("polynomial_design_matrix"),
+        ),
+        FunctionSpec(
+            "multivariate_design_matrix",
+            ("X",),
+            "X_D (n, d + 1)",
+            points=1,
+            solution=answer("multivariate_design_matrix"),
+        ),
+        FunctionSpec(
+            "normal_equation",
+            ("X_D", "y"),
+            "theta (p,)",
+            points=2,
+            solution=answer("normal_equation"),
+        ),
     ),
     generate=generate,
     mistakes=MISTAKES,

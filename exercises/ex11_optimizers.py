@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from exercises.answer_key import ref
+from exercises.answer_key import answer, ref
 from exercises.batches import (
     BatchProblem,
     Layout,
@@ -14,8 +14,8 @@ from exercises.batches import (
     read_batches,
     read_layout,
 )
-from exercises.sampling import spread
-from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake, RngSeed
+from grader.sampling import spread
+from grader.spec import Args, Exercise, FunctionSpec, Instance, Mistake, RngSeed
 
 LAYOUTS = [
     {"W1": (3, 2), "b1": (3, 1)},
@@ -411,18 +411,29 @@ EXERCISE = Exercise(
     title="Optimizers: SGD, momentum, RMSprop, Adam and minibatches",
     source="seed 000, extended notes (optimization techniques)",
     statement=(
-        "`params`, `grads` and every state (`velocity`, `sq`, `m`, `v`) are dicts with the "
-        "same keys and shapes as `params`; each function returns new dicts. "
-        "momentum: `v = beta*v + (1-beta)*g`; `p = p - lr*v`. "
-        "RMSprop: `s = beta*s + (1-beta)*g**2`; `p = p - lr*g / (sqrt(s) + eps)`. "
-        "Adam: `m = beta1*m + (1-beta1)*g`; `v = beta2*v + (1-beta2)*g**2`; "
-        "`m_hat = m / (1 - beta1**t)`; `v_hat = v / (1 - beta2**t)`; "
-        "`p = p - lr*m_hat / (sqrt(v_hat) + eps)`. `minibatches` shuffles the columns with "
-        "`rng` and cuts them into `ceil(m / batch_size)` consecutive batches."
+        "`params`, `grads` and every optimizer state (`velocity`, `sq`, `m`, `v`) are dicts "
+        "with the same keys and array shapes as `params`; every update is applied to each key "
+        "(`p` a parameter, `g` its gradient), and each function returns new dicts.\n"
+        "- `sgd_step`: `p = p - lr * g`.\n"
+        "- `momentum_step`: `v = beta*v + (1-beta)*g`; `p = p - lr*v`.\n"
+        "- `rmsprop_step`: `s = beta*s + (1-beta)*g**2`; `p = p - lr*g / (sqrt(s) + eps)`.\n"
+        "- `adam_step`: `m = beta1*m + (1-beta1)*g`; `v = beta2*v + (1-beta2)*g**2`; `m_hat = "
+        "m / (1 - beta1**t)`; `v_hat = v / (1 - beta2**t)`; `p = p - lr*m_hat / (sqrt(v_hat) "
+        "+ eps)`; `t >= 1` is the step number.\n"
+        "- `minibatches`: `X` has shape `(n, m)` and `Y` `(k, m)` (one example per column); "
+        "shuffle the columns with `rng` (a `numpy.random.Generator`), then cut them into "
+        "`ceil(m / batch_size)` consecutive batches, of which only the last may be smaller. "
+        "Every example appears exactly once, and each `X_batch` column stays paired with its "
+        "`Y_batch` column."
     ),
     functions=(
         FunctionSpec(
-            "sgd_step", ("params", "grads", "lr"), "params (dict)", points=1, outputs=("params",)
+            "sgd_step",
+            ("params", "grads", "lr"),
+            "params (dict)",
+            points=1,
+            outputs=("params",),
+            solution=answer("sgd_step"),
         ),
         FunctionSpec(
             "momentum_step",
@@ -430,6 +441,7 @@ EXERCISE = Exercise(
             "(params, velocity)",
             points=1,
             outputs=("params", "velocity"),
+            solution=answer("momentum_step"),
         ),
         FunctionSpec(
             "rmsprop_step",
@@ -437,6 +449,7 @@ EXERCISE = Exercise(
             "(params, sq)",
             points=1,
             outputs=("params", "sq"),
+            solution=answer("rmsprop_step"),
         ),
         FunctionSpec(
             "adam_step",
@@ -444,6 +457,7 @@ EXERCISE = Exercise(
             "(params, m, v)",
             points=2,
             outputs=("params", "m", "v"),
+            solution=answer("adam_step"),
         ),
         FunctionSpec(
             "minibatches",
@@ -451,6 +465,7 @@ EXERCISE = Exercise(
             "list of (X_batch, Y_batch)",
             points=2,
             check="minibatches",
+            solution=answer("minibatches"),
         ),
     ),
     generate=generate,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.answer_key import ref
-from exercises.sampling import scalar, spread
-from exercises.spec import Args, Exercise, FunctionSpec, Instance, Mistake
+from exercises.answer_key import answer, ref
+from grader.sampling import scalar, spread
+from grader.spec import Args, Exercise, FunctionSpec, Instance, Mistake
 
 # (n, m, steps)
 RUNS = [(2, 10, 20), (1, 1, 3), (3, 6, 1), (4, 25, 50), (2, 2, 5)]
@@ -145,9 +145,14 @@ EXERCISE = Exercise(
     title="Training multivariate regression with gradient descent",
     source="seed 003, the gradient descent algorithm",
     statement=(
-        "Multivariate linear regression trained by plain gradient descent: `steps` updates "
-        "`p = p - lr * grad`; `losses` has length `steps`, `losses[i]` being the MSE before "
-        "update `i`."
+        "Multivariate linear regression trained by plain gradient descent. `X` has shape `(n, "
+        "m)` (one example per column), `y` `(1, m)`; the initial `w` is `(1, n)` and `b` a "
+        "float; `lr` is the learning rate and `steps` an int. The model is `y_hat = w @ X + "
+        "b` and the loss the mean squared error `L = (1/m) * sum((y_hat - y)**2)`. Repeat "
+        "`steps` times: record the loss at the current `w, b`, then update both with the "
+        "gradients of the loss at that point, `w = w - lr * dL/dw` and `b = b - lr * dL/db`. "
+        "Return the final `w` `(1, n)`, `b` (a float) and `losses`, a list of `steps` floats, "
+        "`losses[i]` being the loss before update `i`."
     ),
     functions=(
         FunctionSpec(
@@ -156,6 +161,7 @@ EXERCISE = Exercise(
             "(w (1, n), b float, losses list of steps floats)",
             points=3,
             outputs=("w", "b", "losses"),
+            solution=answer("gradient_descent"),
         ),
     ),
     generate=generate,

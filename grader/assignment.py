@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import exercises as catalogue
+from grader import catalogue
 
 _TOP_KEYS = {"name", "exercises"}
 _EXERCISE_KEYS = {"name", "points"}
@@ -54,7 +54,7 @@ class Assignment:
         if not self.exercises:
             raise AssignmentError("an assignment needs at least one exercise")
         for exercise in (*self.exercises, *self.points):
-            if exercise not in catalogue.names():
+            if exercise not in catalogue.current().names():
                 raise AssignmentError(unknown_exercise(exercise))
         if len(set(self.exercises)) != len(self.exercises):
             raise AssignmentError("an exercise is listed twice")
@@ -66,10 +66,10 @@ class Assignment:
     @classmethod
     def of(cls, exercises: Sequence[str] = (), name: str | None = None) -> Assignment:
         """The named exercises at their declared points; every exercise when none is named."""
-        return cls(exercises=tuple(exercises) or catalogue.names(), name=name)
+        return cls(exercises=tuple(exercises) or catalogue.current().names(), name=name)
 
     def points_of(self, exercise: str) -> float:
-        return self.points.get(exercise, catalogue.get(exercise).max_score)
+        return self.points.get(exercise, catalogue.current().get(exercise).max_score)
 
     @property
     def max_score(self) -> float:
@@ -77,7 +77,7 @@ class Assignment:
 
     @property
     def is_whole_catalogue(self) -> bool:
-        return set(self.exercises) == set(catalogue.names()) and not self.points
+        return set(self.exercises) == set(catalogue.current().names()) and not self.points
 
     def key(self) -> str:
         """What the gradebook records as the run's selection: `exercise=points,...`."""
@@ -107,7 +107,7 @@ def _quoted(text: str) -> str:
 
 
 def unknown_exercise(name: object) -> str:
-    return f"unknown exercise {name!r}; choose from: {', '.join(catalogue.names())}"
+    return f"unknown exercise {name!r}; choose from: {', '.join(catalogue.current().names())}"
 
 
 def check_points(value: object, exercise: str) -> float:
@@ -167,13 +167,13 @@ def parse_assignment(data: Mapping[str, object]) -> Assignment:
             exercise = item
         if not isinstance(exercise, str):
             raise AssignmentError(f"exercise {index}: `name` must be an exercise name")
-        if exercise not in catalogue.names():
+        if exercise not in catalogue.current().names():
             raise AssignmentError(f"exercise {index}: {unknown_exercise(exercise)}")
         if exercise in names:
             raise AssignmentError(f"exercise {index}: {exercise} is listed twice")
         names.append(exercise)
         if isinstance(item, dict) and "points" in item:
             value = check_points(item["points"], exercise)
-            if value != catalogue.get(exercise).max_score:
+            if value != catalogue.current().get(exercise).max_score:
                 points[exercise] = value
     return Assignment(exercises=tuple(names), points=points, name=name.strip())

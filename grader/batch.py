@@ -54,8 +54,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Literal
 
-import exercises as catalogue
-from grader import __version__
+from grader import __version__, catalogue
 from grader.assignment import Assignment
 from grader.engine import GradeOptions, grade
 from grader.gradebook import Gradebook, Run, write_gradebook_csv
@@ -111,7 +110,7 @@ class BatchOptions:
     def graded(self) -> Assignment:
         """The assignment every submission is graded on (raises AssignmentError if invalid)."""
         return Assignment(
-            exercises=tuple(self.exercises) or catalogue.names(),
+            exercises=tuple(self.exercises) or catalogue.current().names(),
             points=self.points,
             name=self.assignment,
         )
@@ -350,7 +349,7 @@ def grade_batch(
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory} is not a folder")
     for name in options.exercises:
-        catalogue.get(name)  # KeyError for an unknown exercise, before anything runs
+        catalogue.current().get(name)  # KeyError for an unknown exercise, before anything runs
     options = replace(options, assignment=options.assignment or directory.resolve().name)
     graded = options.graded()  # AssignmentError for bad points, before anything runs
     _check_importable(options)

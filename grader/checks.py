@@ -14,15 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from exercises import Exercise, FunctionSpec, Instance
-from exercises import RngSeed as InstanceRng
-from exercises.answer_key import ref
 from exercises.batches import BatchProblem, is_permutation, read_batches, read_layout
 from grader import gradcheck
 from grader.compare import Mismatch, Path, compare, path_text
 from grader.feedback import Finding, Namer, diagnose
 from grader.report import CheckResult, Diagnosis, InstanceFailure
 from grader.sandbox import CallError, CallOutcome, LoadResult, RngSeed, Sandbox
+from grader.spec import Exercise, FunctionSpec, Instance
+from grader.spec import RngSeed as InstanceRng
 
 MAX_FAILURES_SHOWN = 3
 
@@ -83,8 +82,7 @@ def to_reference(value: Any) -> Any:
 def expected_output(spec: FunctionSpec, instance: Instance) -> Any:
     if instance.expected is not None:
         return copy.deepcopy(instance.expected[spec.name])
-    function = getattr(ref, spec.name)
-    return function(*(to_reference(instance.args[p]) for p in spec.params))
+    return spec.solution(*(to_reference(instance.args[p]) for p in spec.params))
 
 
 @dataclass

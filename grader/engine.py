@@ -12,15 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-import exercises as catalogue
-from exercises import Exercise, Instance, derive_seed
-from exercises.spec import exercise_seed_sequence
-from grader import __version__
+from grader import __version__, catalogue
 from grader.assignment import Assignment
 from grader.checks import FunctionContext, check_function
 from grader.loading import LoadedSource, load_submission
 from grader.report import CheckResult, ExerciseResult, Isolation, Report
 from grader.sandbox import Limits, LoadResult, Sandbox
+from grader.spec import Exercise, Instance, derive_seed, exercise_seed_sequence
 
 MAX_OUTPUT_SHOWN = 2000
 
@@ -115,9 +113,11 @@ def choose_exercises(
 
     With a public instance file, only the exercises it publishes.
     """
-    everything = [e for e in catalogue.EXERCISES if published is None or e.name in published]
+    everything = [
+        e for e in catalogue.current().exercises if published is None or e.name in published
+    ]
     if requested:
-        chosen = [e for e in map(catalogue.get, requested) if e in everything]
+        chosen = [e for e in map(catalogue.current().get, requested) if e in everything]
         reason = "exercises requested"
     elif load.chunk_errors or load.error or problems:
         chosen = everything
@@ -141,7 +141,7 @@ def assigned_exercises(
 ) -> tuple[list[Exercise], str]:
     """Every exercise of the assignment, attempted or not (with a public instance file, those
     of them it publishes)."""
-    chosen = [catalogue.get(name) for name in assignment.exercises]
+    chosen = [catalogue.current().get(name) for name in assignment.exercises]
     selection = assignment.describe()
     if published is not None:
         chosen = [e for e in chosen if e.name in published]
@@ -176,7 +176,7 @@ def own_functions(exercise: Exercise) -> set[str]:
     """Functions no other exercise declares: defining a shared one (mse_loss) attempts neither."""
     shared = {
         name
-        for other in catalogue.EXERCISES
+        for other in catalogue.current().exercises
         if other is not exercise
         for name in other.function_names
     }

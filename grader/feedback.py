@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from exercises import Mistake
-from exercises.spec import Args
 from grader.compare import Mismatch, Path, as_float_array, compare, is_number, path_text
 from grader.report import Diagnosis
+from grader.spec import Args, Mistake
 
 FIT_RTOL = 1e-6
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from exercises.spec import Args, Path
+from grader.spec import Args, Path
 
 STEP = 1e-5
 STENCIL = (1.0, -1.0)

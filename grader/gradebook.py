@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import exercises as catalogue
+from grader import catalogue
 from grader.report import Report
 
 SCHEMA_VERSION = 1
@@ -231,7 +231,7 @@ def exercise_columns(reports: Iterable[Report], requested: Sequence[str] = ()) -
     present = set(requested)
     for report in reports:
         present.update(exercise.name for exercise in report.exercises)
-    return [e.name for e in catalogue.EXERCISES if e.name in present]
+    return [e.name for e in catalogue.current().exercises if e.name in present]
 
 
 def gradebook_rows(

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from exercises import Exercise, Instance, RngSeed
 from grader.checks import expected_output
+from grader.spec import Exercise, Instance, RngSeed
 
 FORMAT = "grader-public-instances"
 VERSION = 1

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import exercises as catalogue
+from grader import catalogue
 from grader.engine import GradeOptions, grade_source, own_functions
 from grader.loading import LoadedSource, SourceChunk, cell_to_python
 from grader.report import Report
@@ -122,7 +122,7 @@ def _check(
     if problem is not None:
         _say(problem, show)
         return None
-    wanted = [f for name in chosen for f in catalogue.get(name).function_names]
+    wanted = [f for name in chosen for f in catalogue.current().get(name).function_names]
     source = rebuild_source(namespace, wanted)
     options = replace(options, exercises=chosen)
     report = grade_source(source, options, submission_label(namespace))
@@ -166,21 +166,21 @@ def resolve_exercises(
     flat: list[Any] = []
     for name in names:
         flat.extend(name if isinstance(name, list | tuple) else [name])
-    by_function = {f: e.name for e in catalogue.EXERCISES for f in e.function_names}
+    by_function = {f: e.name for e in catalogue.current().exercises for f in e.function_names}
     chosen: list[str] = []
     for name in flat:
-        if isinstance(name, str) and name in catalogue.names():
+        if isinstance(name, str) and name in catalogue.current().names():
             exercise = name
         elif isinstance(name, str) and name in by_function:
             exercise = by_function[name]
         else:
-            known = ", ".join(catalogue.names())
+            known = ", ".join(catalogue.current().names())
             return [], f"check: unknown exercise {name!r}. The exercises are: {known}."
         if exercise not in chosen:
             chosen.append(exercise)
     if flat:
         return chosen, None
-    chosen = [e.name for e in catalogue.EXERCISES if own_functions(e) & namespace.keys()]
+    chosen = [e.name for e in catalogue.current().exercises if own_functions(e) & namespace.keys()]
     if not chosen:
         return [], (
             "check: no function of the exercises is defined here yet. Run the cells that "

@@ -1,9 +1,11 @@
 """Starter material derived from the exercise declarations: notebooks and .py scripts.
 
 Everything a student sees (titles, statements, signatures, what each function returns,
-points) comes from `exercises`; nothing here knows any exercise in particular.
+points, the conventions) comes from the declarations, rendered by `grader.contract` (the
+renderer of docs/exercises.md too); nothing here knows any exercise in particular.
 
-A starter has a title cell, then per exercise a markdown cell (title, statement, the
+A starter has a title cell (the table of its exercises and the conventions they are stated
+under), then per exercise a markdown cell (its section of the contract: title, statement, the
 functions to write) and a code cell (`import numpy as np` and one stub per function with
 the contract's parameter names, a docstring and `raise NotImplementedError`), and ends with
 a cell that grades the notebook from inside it (`grader.check`).
@@ -30,7 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from exercises import EXERCISES, Exercise, FunctionSpec
+from grader.contract import conventions_markdown, points
+from grader.contract import exercise_markdown as contract_section
+from grader.spec import Exercise, FunctionSpec
 
 FORMATS = {".ipynb": "ipynb", ".py": "py"}
 
@@ -90,27 +94,19 @@ def title_markdown(exercises: Sequence[Exercise]) -> str:
         )
     total = sum(exercise.max_score for exercise in exercises)
     lines.append(f"| | **total** | | **{total:g}** |")
+    lines += ["", conventions_markdown(exercises)]
     return "\n".join(lines)
 
 
 def exercise_markdown(exercise: Exercise, stubbed: dict[str, Exercise]) -> str:
-    lines = [
-        f"## {exercise.number}. {exercise.title}",
-        "",
-        f"Exercise `{exercise.name}`, {points(exercise.max_score)}.",
-        "",
-        exercise.statement,
-        "",
-        "Write:",
-        "",
-    ]
-    for spec in exercise.functions:
-        line = f"- `{spec.signature}` ({points(spec.points)})"
-        earlier = stubbed.get(spec.name)
-        if earlier is not None:
-            line += f": the same function as in exercise {earlier.number}, already written above"
-        lines.append(line)
-    return "\n".join(lines)
+    """The exercise's section of the contract, noting functions already stubbed above."""
+    notes = {
+        spec.name: f"the same function as in exercise {stubbed[spec.name].number}, "
+        "already written above"
+        for spec in exercise.functions
+        if spec.name in stubbed
+    }
+    return contract_section(exercise, notes=notes)
 
 
 def exercise_code(exercise: Exercise, stubbed: dict[str, Exercise]) -> str:
@@ -189,10 +185,6 @@ def check_code(exercises: Sequence[Exercise], filename: str, instances: str | No
     )
 
 
-def points(value: float) -> str:
-    return f"{value:g} point" + ("" if value == 1 else "s")
-
-
 # ---------------------------------------------------------------------------- formats
 
 
@@ -257,14 +249,18 @@ def starter_text(
 
 def write_starter(
     path: Path | str,
-    exercises: Sequence[Exercise] = EXERCISES,
+    exercises: Sequence[Exercise] | None = None,
     overwrite: bool = False,
     instances: str | None = None,
 ) -> Path:
-    """Write the starter for `exercises` (default: all of them) to `path`.
+    """Write the starter for `exercises` (default: every exercise of the catalogue) to `path`.
 
     Refuses to replace an existing file unless `overwrite`: it may hold a student's work.
     """
+    if exercises is None:
+        from grader.catalogue import current
+
+        exercises = current().exercises
     path = Path(path)
     text = starter_text(exercises, path, instances)
     if path.exists() and not overwrite:

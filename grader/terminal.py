@@ -5,33 +5,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from exercises import Exercise
 from grader.renderers.text import headline
 from grader.report import CheckResult, Report
 from grader.sandbox import IsolationInfo
+from grader.spec import Exercise
 
 PASS, FAIL = "✔", "✘"
 
 
-def catalogue_table(exercises: Sequence[Exercise]) -> Table:
+def catalogue_table(exercises: Sequence[Exercise], packs: Mapping[str, str] | None = None) -> Table:
+    """The exercises with their functions and points; with `packs` (exercise -> pack name)
+    and more than one pack, a column says which pack each exercise comes from."""
     table = Table(title="Exercises", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("exercise")
+    show_pack = packs is not None and len(set(packs.values())) > 1
+    if show_pack:
+        table.add_column("pack")
     table.add_column("functions")
     table.add_column("points", justify="right")
     for exercise in exercises:
         functions = "\n".join(f"{spec.signature}  [{spec.points:g}]" for spec in exercise.functions)
-        table.add_row(str(exercise.number), exercise.name, functions, f"{exercise.max_score:g}")
+        pack = [packs[exercise.name]] if show_pack and packs else []
+        table.add_row(
+            str(exercise.number), exercise.name, *pack, functions, f"{exercise.max_score:g}"
+        )
     table.add_section()
     total = sum(e.max_score for e in exercises)
-    table.add_row("", "total", "", f"{total:g}")
+    table.add_row("", "total", *([""] if show_pack else []), "", f"{total:g}")
     return table
 
 
@@ -82,8 +90,12 @@ def print_report(report: Report, console: Console | None = None) -> None:
     (console or Console()).print(report_renderable(report))
 
 
-def print_catalogue(exercises: Sequence[Exercise], console: Console | None = None) -> None:
-    (console or Console()).print(catalogue_table(exercises))
+def print_catalogue(
+    exercises: Sequence[Exercise],
+    packs: Mapping[str, str] | None = None,
+    console: Console | None = None,
+) -> None:
+    (console or Console()).print(catalogue_table(exercises, packs))
 
 
 def print_isolation(info: IsolationInfo, console: Console | None = None) -> None:

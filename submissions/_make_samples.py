@@ -481,7 +481,7 @@ def bug_header(description: str) -> str:
 SAMPLES: list[Sample] = [
     Sample(
         "correct",
-        "A clean, vectorised, correct solution of all twelve exercises.",
+        "A clean, vectorised, correct solution of every exercise of the course.",
     ),
     Sample(
         "correct_styles",
@@ -995,8 +995,10 @@ Bundled student submissions for demos and as test fixtures of the grader. Every 
 ```
 
 `fail` lists each contract function that must fail (lose its points) with the diagnosis
-a good grader gives it; every other function of the 12 exercises must pass with full
-marks. `"exercises": null` means the sample is graded on all 12 exercises. Each buggy
+a good grader gives it; every other function of the exercises it is graded on must pass
+with full marks. `"exercises": null` means the sample is graded on the exercises it was
+written for: those one of whose own functions it defines (all the course's exercises, for a
+complete solution), so that an exercise added later changes no sample's outcome. Each buggy
 sample is a complete solution with exactly one realistic bug: it is `correct.py` (or
 `correct_notebook.ipynb`) with one edit, so a bug never spills into other functions
 unless the sidecar lists them (`bug_deep_linear_output` is the one deliberate case: one

@@ -56,11 +56,11 @@ def test_grade_writes_gradescope_and_junit_for_a_correct_submission(tmp_path):
     result = run("grade", CORRECT, "--gradescope", gs, "--junit", junit, "--json", report)
     assert result.exit_code == 0, result.output
     results = json.loads(gs.read_text())
-    assert results["score"] == 50.0
+    assert results["score"] == sum(e.max_score for e in exercises.EXERCISES)
     assert failed_tests(results) == {}
     assert len(results["tests"]) == sum(len(e.functions) for e in exercises.EXERCISES)
     assert {t["status"] for t in results["tests"]} == {"passed"}
-    assert json.loads(report.read_text())["score"] == 50.0
+    assert json.loads(report.read_text())["score"] == results["score"]
     root = ET.parse(junit).getroot()
     assert (root.get("failures"), root.get("errors")) == ("0", "0")
     assert len(root.findall("testsuite")) == len(exercises.EXERCISES)

@@ -19,6 +19,7 @@ import sys
 import click
 
 from grader import __version__
+from grader.catalogue import PackError
 
 COMMAND_MODULES = {
     "check": "grading",
@@ -31,6 +32,7 @@ COMMAND_MODULES = {
     "list": "catalogue_commands",
     "schema": "catalogue_commands",
     "doctor": "catalogue_commands",
+    "show": "contract_commands",
 }
 
 
@@ -66,6 +68,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
+        except PackError as exc:  # GRADER_PACKS or an installed pack that cannot be loaded
+            error = click.ClickException(str(exc))
+            error.exit_code = 2
+            raise error from None
         except KeyboardInterrupt:
             click.echo("\ngrader: interrupted", err=True)
             sys.exit(INTERRUPTED)

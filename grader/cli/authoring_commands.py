@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-import exercises as catalogue
-from grader.cli.options import validate_exercises
+from grader import catalogue
+from grader.cli.options import PACK_OPTION, validate_exercises
 from grader.kit import PUBLIC_SEED, write_kit
 from grader.starter import FORMATS, write_starter
 
 
 @click.command()
+@PACK_OPTION
 @click.argument("exercise_names", metavar="[EXERCISE]...", nargs=-1, callback=validate_exercises)
 @click.option(
     "--output",
@@ -29,7 +30,7 @@ def starter(exercise_names: tuple[str, ...], output: Path | None, force: bool) -
     Per exercise: its statement, shapes and maths, and stub functions to fill in; at the
     end, a cell that checks the student's work from inside the notebook.
     """
-    names = list(dict.fromkeys(exercise_names)) or list(catalogue.names())
+    names = list(dict.fromkeys(exercise_names)) or list(catalogue.current().names())
     if output is None:
         output = Path(f"{names[0]}.ipynb" if len(names) == 1 else "starter.ipynb")
     if output.suffix.lower() not in FORMATS:
@@ -38,12 +39,13 @@ def starter(exercise_names: tuple[str, ...], output: Path | None, force: bool) -
         )
     if output.exists() and not force:
         raise click.ClickException(f"{output} already exists; use --force to replace it")
-    path = write_starter(output, [catalogue.get(name) for name in names], overwrite=True)
-    points = sum(catalogue.get(name).max_score for name in names)
+    path = write_starter(output, [catalogue.current().get(name) for name in names], overwrite=True)
+    points = sum(catalogue.current().get(name).max_score for name in names)
     click.echo(f"wrote {path}: {len(names)} exercise(s), {points:g} points")
 
 
 @click.command()
+@PACK_OPTION
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--exercise",
@@ -63,7 +65,9 @@ def kit(directory: Path, exercise_names: tuple[str, ...], seed: int, force: bool
     Students grade themselves with `grader check NOTEBOOK --instances
     DIRECTORY/public_instances.json`, without the answer key.
     """
-    chosen = [catalogue.get(n) for n in dict.fromkeys(exercise_names)] or list(catalogue.EXERCISES)
+    chosen = [catalogue.current().get(n) for n in dict.fromkeys(exercise_names)] or list(
+        catalogue.current().exercises
+    )
     try:
         written = write_kit(directory, chosen, seed, overwrite=force)
     except FileExistsError as error:

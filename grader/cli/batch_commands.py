@@ -13,6 +13,7 @@ from grader.batch import BatchOptions, WorkerStartError, grade_batch
 from grader.cli.options import (
     EXERCISE_OPTION,
     ISOLATION_OPTION,
+    PACK_OPTION,
     SALT_OPTION,
     IsolationError,
     OutputError,
@@ -47,6 +48,7 @@ def name_or_assignment_file(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for reports/<student>.json, gradebook.csv and (by default) the gradebook.",
 )
+@PACK_OPTION
 @EXERCISE_OPTION
 @click.option(
     "--workers",

@@ -6,16 +6,20 @@ import json
 
 import click
 
-import exercises as catalogue
+from grader import catalogue
+from grader.cli.options import PACK_OPTION
 from grader.report import report_schema
 from grader.sandbox import describe_isolation
 from grader.terminal import print_catalogue, print_isolation
 
 
 @click.command("list")
+@PACK_OPTION
 def list_command() -> None:
     """List the exercises, their functions and points."""
-    print_catalogue(catalogue.EXERCISES)
+    known = catalogue.current()
+    packs = {e.name: pack.name for pack in known.packs for e in pack.exercises}
+    print_catalogue(known.exercises, packs)
 
 
 @click.command()

@@ -9,6 +9,7 @@ import click
 from grader.cli.options import (
     ASSIGNMENT_FILE_OPTION,
     EXERCISE_OPTION,
+    PACK_OPTION,
     OutputError,
     fixed_assignment,
 )
@@ -31,6 +32,7 @@ def gradescope() -> None:
 
 @gradescope.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@PACK_OPTION
 @EXERCISE_OPTION
 @ASSIGNMENT_FILE_OPTION
 @click.option(

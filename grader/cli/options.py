@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-import exercises as catalogue
+from grader import catalogue
 from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.engine import GradeOptions
 from grader.public_instances import InstanceFileError, read_instances
@@ -20,12 +20,35 @@ LIMIT_NAMES = sorted(f.name for f in fields(Limits))
 
 
 def validate_exercises(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
-    unknown = [name for name in value if name not in catalogue.names()]
+    names = catalogue.current().names()
+    unknown = [name for name in value if name not in names]
     if unknown:
         raise click.BadParameter(
-            f"unknown exercise {', '.join(unknown)}; choose from: {', '.join(catalogue.names())}"
+            f"unknown exercise {', '.join(unknown)}; choose from: {', '.join(names)}"
         )
     return value
+
+
+def load_packs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    """Add the --pack packs to the catalogue before any other option is read (eager)."""
+    if not value:
+        return
+    try:
+        catalogue.use(value)
+    except catalogue.PackError as error:
+        raise click.BadParameter(str(error), param_hint="--pack") from None
+
+
+PACK_OPTION = click.option(
+    "--pack",
+    multiple=True,
+    metavar="PATH_OR_MODULE",
+    is_eager=True,
+    expose_value=False,
+    callback=load_packs,
+    help="Also load the exercises of this pack: a directory or an importable package "
+    "(repeatable; GRADER_PACKS and installed packs are loaded too).",
+)
 
 
 def parse_limits(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict:
@@ -167,6 +190,7 @@ def grading_options(function: Callable) -> Callable:
     """Everything `check` and `grade` share."""
     return apply(
         [
+            PACK_OPTION,
             EXERCISE_OPTION,
             click.option(
                 "--seed", type=int, default=None, help="Instance seed (default: from --student)."

@@ -75,7 +75,11 @@ class GradientSpec:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """A required function: its contract, its points and how its outputs are compared.
+    """A required function: its contract, its points, its reference solution and how its
+    outputs are compared.
+
+    `solution` is the answer key: a plain-numpy function with the same parameters, which
+    must never modify its arguments (the grader passes it the instance's own arrays).
 
     `check` is "values" (compared with the reference on every instance) or the name of a
     property checker ("minibatches") for functions whose correct output is not unique.
@@ -90,6 +94,7 @@ class FunctionSpec:
     params: tuple[str, ...]
     returns: str
     points: float
+    solution: Callable[..., Any]
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
     gradient: GradientSpec | None = None

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from exercises.spec import Args, Path
+from grader.spec import Args, Path
 
 
 def spread(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> np.ndarray:
