@@ -168,6 +168,7 @@ EXERCISE = Exercise(
             points=1,
             must_not_warn=True,
             solution=answer("sigmoid"),
+            figure="activation",
         ),
         FunctionSpec(
             "sigmoid_grad",
@@ -181,8 +182,16 @@ EXERCISE = Exercise(
                 loss_of_forward=lambda out, a: float(np.sum(out)),
             ),
             solution=answer("sigmoid_grad"),
+            figure="activation",
         ),
-        FunctionSpec("relu", ("z",), "array shaped like z", points=1, solution=answer("relu")),
+        FunctionSpec(
+            "relu",
+            ("z",),
+            "array shaped like z",
+            points=1,
+            solution=answer("relu"),
+            figure="activation",
+        ),
         FunctionSpec(
             "relu_grad",
             ("z",),
@@ -195,6 +204,7 @@ EXERCISE = Exercise(
                 loss_of_forward=lambda out, a: float(np.sum(out)),
             ),
             solution=answer("relu_grad"),
+            figure="activation",
         ),
     ),
     generate=generate,

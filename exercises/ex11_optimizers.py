@@ -434,6 +434,7 @@ EXERCISE = Exercise(
             points=1,
             outputs=("params",),
             solution=answer("sgd_step"),
+            figure="optimizer_steps",
         ),
         FunctionSpec(
             "momentum_step",
@@ -442,6 +443,7 @@ EXERCISE = Exercise(
             points=1,
             outputs=("params", "velocity"),
             solution=answer("momentum_step"),
+            figure="optimizer_steps",
         ),
         FunctionSpec(
             "rmsprop_step",
@@ -450,6 +452,7 @@ EXERCISE = Exercise(
             points=1,
             outputs=("params", "sq"),
             solution=answer("rmsprop_step"),
+            figure="optimizer_steps",
         ),
         FunctionSpec(
             "adam_step",
@@ -458,6 +461,7 @@ EXERCISE = Exercise(
             points=2,
             outputs=("params", "m", "v"),
             solution=answer("adam_step"),
+            figure="optimizer_steps",
         ),
         FunctionSpec(
             "minibatches",
@@ -466,6 +470,7 @@ EXERCISE = Exercise(
             points=2,
             check="minibatches",
             solution=answer("minibatches"),
+            figure="batch_membership",
         ),
     ),
     generate=generate,

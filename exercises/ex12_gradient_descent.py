@@ -162,6 +162,7 @@ EXERCISE = Exercise(
             points=3,
             outputs=("w", "b", "losses"),
             solution=answer("gradient_descent"),
+            figure="loss_history",
         ),
     ),
     generate=generate,

@@ -97,6 +97,9 @@ class BatchOptions:
     """The sandbox asked for (see `GradeOptions.isolation`). When strong mode is wanted,
     `grade_batch` raises IsolationUnavailable before grading anything if this machine cannot
     give it, and never reuses a stored report graded in fallback mode."""
+    pages: bool = True
+    """Write a feedback page per student (OUT/pages/<student>.html) and the class page
+    (OUT/index.html); the workers then also collect the data of the pages' figures."""
 
     def worker_count(self, tasks: int) -> int:
         wanted = self.workers if self.workers is not None else usable_cores()
@@ -119,13 +122,22 @@ class BatchOptions:
         """The gradebook's record of the exercise set: `exercise=points,...`."""
         return self.graded().key()
 
-    def config(self) -> str:
-        """The limits as JSON, numbers as floats: `call_seconds=1` and `1.0` are one config."""
+    def config(self, figures: bool | None = None) -> str:
+        """The limits as JSON, numbers as floats: `call_seconds=1` and `1.0` are one config;
+        with `"figures": true` when the reports hold the data of the pages' figures."""
         limits = {
             name: float(value) if isinstance(value, int | float) else value
             for name, value in asdict(self.limits).items()
         }
-        return json.dumps({"limits": limits}, sort_keys=True)
+        config: dict = {"limits": limits}
+        if self.pages if figures is None else figures:
+            config["figures"] = True
+        return json.dumps(config, sort_keys=True)
+
+    def reusable_configs(self) -> tuple[str, ...]:
+        """Stored configs whose reports serve this batch: a report with figure data serves
+        a batch without pages too, not the other way round."""
+        return (self.config(),) if self.pages else (self.config(), self.config(figures=True))
 
     def grade_options(self, student: str) -> GradeOptions:
         return GradeOptions(
@@ -135,6 +147,7 @@ class BatchOptions:
             course_salt=self.course_salt,
             limits=self.limits,
             isolation=self.isolation,
+            figures=self.pages,
         )
 
 
@@ -198,6 +211,10 @@ class BatchResult:
     exercises: Sequence[str] = ()
     """What every submission was graded on, and `max_score` its total."""
     max_score: float = 0.0
+    index_path: Path | None = None
+    """The class page (OUT/index.html), when pages were written."""
+    page_errors: list[str] = field(default_factory=list)
+    """Pages whose figures could not be drawn (each was written without them)."""
 
     def count(self, status: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -363,6 +380,16 @@ def grade_batch(
     submissions, ignored = discover(directory, exclude=(out, db_path))
 
     outcomes: dict[str, StudentOutcome] = {}
+    page_errors: list[str] = []
+
+    def write_page(outcome: StudentOutcome, force: bool = True) -> None:
+        if options.pages:
+            from grader.pages import write_student_page
+
+            problem = write_student_page(out, outcome.student, outcome.report, force=force)
+            if problem:
+                page_errors.append(problem)
+
     with Gradebook(db_path) as book:
         tasks: list[_Task] = []
         for submission in submissions:
@@ -389,6 +416,7 @@ def grade_batch(
                         content_hash=task.content_hash,
                     ),
                 )
+                write_page(outcomes[submission.student], force=False)
             else:
                 tasks.append(task)
 
@@ -400,6 +428,7 @@ def grade_batch(
         def finish(task: _Task, report_json: str | None, error: str | None) -> None:
             outcome = _record(book, assignment, options, task, report_json, error)
             outcomes[outcome.student] = _write_report(reports_dir, outcome)
+            write_page(outcome)
             counter.add(outcome)
             if progress is not None:
                 progress(counter.event("result", outcome))
@@ -413,7 +442,7 @@ def grade_batch(
     csv_path = write_gradebook_csv(
         out / "gradebook.csv", [(o.student, o.report) for o in ordered], graded.exercises
     )
-    return BatchResult(
+    result = BatchResult(
         assignment=assignment,
         directory=directory,
         out=out,
@@ -426,7 +455,13 @@ def grade_batch(
         elapsed_seconds=time.perf_counter() - started,
         exercises=graded.exercises,
         max_score=graded.max_score,
+        page_errors=page_errors,
     )
+    if options.pages:
+        from grader.pages import write_class_page
+
+        result.index_path = write_class_page(result)
+    return result
 
 
 def _check_importable(options: BatchOptions) -> None:
@@ -466,7 +501,7 @@ def _still_valid(run: Run, task: _Task, options: BatchOptions) -> bool:
         and run.seed == task.seed
         and run.grader_version == __version__
         and run.selection == options.selection()
-        and run.config == options.config()
+        and run.config in options.reusable_configs()
     )
 
 

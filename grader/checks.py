@@ -87,9 +87,14 @@ def expected_output(spec: FunctionSpec, instance: Instance) -> Any:
 
 @dataclass
 class InstanceVerdict:
+    """How the function did on one instance; `value` is its decoded answer when it gave one
+    (`answered`), kept for the figures of a feedback page."""
+
     instance: Instance
     finding: Finding | None = None
     stdout: str = ""
+    value: Any = None
+    answered: bool = False
 
     @property
     def passed(self) -> bool:
@@ -419,6 +424,8 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
     passed: list[tuple[InstanceVerdict, Any]] = []
     for instance, sent, outcome in zip(context.instances, arg_sets, outcomes, strict=True):
         verdict = InstanceVerdict(instance, stdout=outcome.stdout)
+        if outcome.ok:
+            verdict.value, verdict.answered = outcome.value, True
         if not outcome.ok:
             verdict.finding = error_finding(outcome.error)
         else:

@@ -44,6 +44,9 @@ class GradeOptions:
     isolation: str = "auto"
     """The sandbox asked for: "auto", "strong" (IsolationUnavailable if this machine cannot
     give it) or "fallback"; an explicit mode takes precedence over GRADER_SANDBOX."""
+    figures: bool = False
+    """Also compute the data of a feedback page's figures for failing functions
+    (`CheckResult.figures`): a few diagnostic calls more, only when a page is wanted."""
 
     def run_seed(self) -> int:
         if self.seed is not None:
@@ -77,7 +80,14 @@ def grade_source(
             )
         results = [
             at_points(
-                grade_exercise(box, load, exercise, instances_for(exercise, seed, options), seed),
+                grade_exercise(
+                    box,
+                    load,
+                    exercise,
+                    instances_for(exercise, seed, options),
+                    seed,
+                    figures=options.figures,
+                ),
                 options.assignment,
             )
             for exercise in chosen
@@ -190,8 +200,15 @@ def instances_for(exercise: Exercise, seed: int, options: GradeOptions) -> list[
 
 
 def grade_exercise(
-    box: Sandbox, load: LoadResult, exercise: Exercise, instances: list[Instance], seed: int
+    box: Sandbox,
+    load: LoadResult,
+    exercise: Exercise,
+    instances: list[Instance],
+    seed: int,
+    figures: bool = False,
 ) -> ExerciseResult:
+    """Check every function of the exercise; with `figures`, also compute the data of a
+    feedback page's figures for those that failed."""
     checks: list[CheckResult] = []
     checked: dict[str, FunctionContext] = {}
     for index, spec in enumerate(exercise.functions):
@@ -203,7 +220,13 @@ def grade_exercise(
             np.random.default_rng(entropy),
             checked=dict(checked),
         )
-        checks.append(check_function(box, load, context))
+        result = check_function(box, load, context)
+        if figures and not result.passed:
+            from grader.figures import as_data
+            from grader.illustrate import figures_for
+
+            result.figures = as_data(figures_for(box, context, result))
+        checks.append(result)
         checked[spec.name] = context
     return ExerciseResult(
         name=exercise.name,

@@ -17,6 +17,11 @@ The zip holds:
   `GRADER_SETUP_CHECK_ONLY=1`) only checks the Python and the bundle and installs nothing.
 - `assignment.toml`: the assignment every submission is graded on (its exercises and
   points), so every student's total is out of the same maximum.
+- `packs/<name>/`: a copy of the directory of every exercise pack the build loaded besides
+  the built-in one (`--pack`, GRADER_PACKS, installed packs: `AutograderConfig.packs`);
+  `run_autograder` exports GRADER_PACKS pointing at these copies, so Gradescope grades the
+  pack's exercises with the pack's own reference solutions. A bundled pack is loaded as a
+  directory: its modules share code with relative imports (`from ._common import ...`).
 - `run_autograder`: picks the submission (see `AutograderConfig.submission`), runs
   `python -m grader grade ... --assignment assignment.toml --gradescope-metadata
   submission_metadata.json --gradescope results.json --isolation strong` (the build's
@@ -51,6 +56,7 @@ from grader.sandbox.isolation import ISOLATION_CHOICES
 
 PACKAGES = ("grader", "exercises", "reference")
 """The packages shipped in the zip: the grader, the exercise declarations, the answer key."""
+PACKS_DIR = "packs"
 
 BUNDLE_DIR = "grader-src"
 ASSIGNMENT_FILE = "assignment.toml"
@@ -80,6 +86,9 @@ class AutograderConfig:
     """run_autograder's `grader grade --isolation`: strong by default, so that a Gradescope
     image without Linux namespaces fails (and says why) instead of grading with the answer
     key readable by student code."""
+    packs: Sequence[Path] = ()
+    """Directories of the exercise packs to bundle (`Pack.directory` of the catalogue's
+    extra packs): each is copied to `packs/<its name>/` and loaded by run_autograder."""
 
     def __post_init__(self) -> None:
         if self.visibility not in VISIBILITIES:
@@ -173,6 +182,7 @@ def build_autograder(out: Path | str, config: AutograderConfig | None = None) ->
         (ASSIGNMENT_FILE, config.graded().to_toml().encode(), False),
     ]
     entries += [(name, data, False) for name, data in bundle_files()]
+    entries += [(name, data, False) for name, data in pack_files(config.packs)]
     entries.sort(key=lambda entry: entry[0])
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -204,6 +214,28 @@ def bundle_files() -> Iterator[tuple[str, bytes]]:
                 continue
             yield f"{BUNDLE_DIR}/{package}/{relative.as_posix()}", path.read_bytes()
     yield from project_files()
+
+
+def pack_names(directories: Sequence[Path]) -> list[str]:
+    """The folder of each pack under packs/: its directory's name, made unique."""
+    names: list[str] = []
+    for directory in directories:
+        base = re.sub(r"[^0-9A-Za-z_.-]", "_", Path(directory).name) or "pack"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}_{n}", n + 1
+        names.append(name)
+    return names
+
+
+def pack_files(directories: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
+    """(name in the zip, content) of every file of the bundled packs."""
+    for directory, name in zip(directories, pack_names(directories), strict=True):
+        root = Path(directory).resolve()
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and not skipped(relative):
+                yield f"{PACKS_DIR}/{name}/{relative.as_posix()}", path.read_bytes()
 
 
 def skipped(relative: Path) -> bool:
@@ -272,6 +304,7 @@ def manifest(config: AutograderConfig) -> str:
                 "isolation": config.isolation,
                 "course_salt": "set" if config.salt else "none",
                 "packages": list(PACKAGES),
+                "packs": pack_names(config.packs),
             },
             indent=2,
         )
@@ -297,7 +330,16 @@ def run_script(config: AutograderConfig) -> str:
         .replace("@VISIBILITY@", shlex.quote(config.visibility))
         .replace("@SUBMISSION@", shlex.quote(config.submission))
         .replace("@ISOLATION@", shlex.quote(config.isolation))
+        .replace("@PACKS@\n", packs_line(config.packs))
     )
+
+
+def packs_line(directories: Sequence[Path]) -> str:
+    """run_autograder's line loading the bundled packs (none: no line)."""
+    if not directories:
+        return ""
+    paths = ":".join(f"$ROOT/source/{PACKS_DIR}/{name}" for name in pack_names(directories))
+    return f'# The exercise packs bundled in source/{PACKS_DIR}/.\nexport GRADER_PACKS="{paths}"\n'
 
 
 _SETUP = r"""#!/usr/bin/env bash
@@ -395,6 +437,7 @@ VISIBILITY=@VISIBILITY@
 ISOLATION=@ISOLATION@
 SUBMISSION=@SUBMISSION@
 export GRADER_COURSE_SALT=@SALT@
+@PACKS@
 
 if [[ -n "${GRADER_PYTHON:-}" ]]; then
   PYTHON="$GRADER_PYTHON"

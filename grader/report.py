@@ -13,9 +13,12 @@ still read (the string becomes the mode, with no reason).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
+
+if TYPE_CHECKING:
+    from grader.figures import Figure
 
 SCHEMA_VERSION = 2
 
@@ -66,6 +69,18 @@ class CheckResult(BaseModel):
     instances_total: int = 0
     failures: list[InstanceFailure] = Field(default_factory=list)
     stdout: str = Field("", description="what the function printed (truncated)")
+    figures: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="data for a feedback page's figures, only when a page was asked for: "
+        "each a grader.figures model (see `figure_models`), by its `kind`",
+    )
+
+    def figure_models(self) -> list[Figure]:
+        """`figures` as models. (They are kept as plain dicts so that a report, which every
+        `grader check` builds, never pays for building the figure models' schemas.)"""
+        from grader.figures import parse_figures
+
+        return parse_figures(self.figures)
 
 
 class ExerciseResult(BaseModel):

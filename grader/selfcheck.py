@@ -93,7 +93,7 @@ def check(
             namespace = sys._getframe(1).f_globals
         elif isinstance(namespace, types.ModuleType):
             namespace = vars(namespace)
-        options = GradeOptions(seed=seed, limits=limits or Limits())
+        options = GradeOptions(seed=seed, limits=limits or Limits(), figures=show and in_jupyter())
         return _check(exercise_names, namespace, options, instances, show)
     except KeyboardInterrupt:
         _say("The check was interrupted. Nothing in your notebook was changed.", show)
@@ -532,11 +532,15 @@ def report_html(report: Report, width: int = 110) -> str:
 
 
 def show_report(report: Report) -> None:
+    """In Jupyter or Colab, the feedback page (grader/renderers/html.py) with the figures of
+    the functions that failed; elsewhere, or if the page cannot be made, the text table."""
     if in_jupyter():
         try:
             from IPython.display import HTML, display
 
-            display(HTML(report_html(report)))
+            from grader.renderers.html import html_fragment
+
+            display(HTML(html_fragment(report)))
             return
         except Exception:
             pass  # fall back to text

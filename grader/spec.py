@@ -101,6 +101,12 @@ class FunctionSpec:
     check: str = "values"
     must_not_warn: bool = False
     outputs: tuple[str, ...] = ()
+    figure: str | None = None
+    """The figure a feedback page draws when the function fails, besides the error map of a
+    wrong array output and the gradient directions of a wrong gradient: "activation" (an
+    elementwise function of z, drawn over a range of z), "optimizer_steps" (an update of
+    `params` from `grads`, its state being the outputs after `params`, stepped on a 2-D
+    quadratic), "loss_history" (an output named "losses") or "batch_membership"."""
 
     @property
     def signature(self) -> str:

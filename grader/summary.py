@@ -134,27 +134,37 @@ def batch_summary(result: BatchResult) -> Group:
     parts.append(Text(f"reports:   {result.reports_dir}", style="dim"))
     parts.append(Text(f"CSV:       {result.csv_path}", style="dim"))
     parts.append(Text(f"gradebook: {result.db_path}", style="dim"))
+    if result.index_path is not None:
+        parts.append(Text(f"pages:     {result.index_path}", style="dim"))
+    for problem in result.page_errors:
+        parts.append(Text(f"page without figures: {problem}", style="yellow"))
     return Group(*parts)
 
 
 def isolation_line(result: BatchResult) -> Text:
     """Which sandbox the reports were graded in (skipped ones included), and why."""
+    level, text = isolation_summary([outcome.report for outcome in result.outcomes])
+    style = {"none": "dim", "strong": "green"}.get(level, "bold yellow")
+    return Text(text, style=style)
+
+
+def isolation_summary(reports: Sequence[Report]) -> tuple[str, str]:
+    """("none" | "strong" | "fallback", the line saying which sandbox the reports ran in)."""
     modes: Counter[str] = Counter()
     reasons: dict[str, str] = {}
-    for outcome in result.outcomes:
-        isolation = outcome.report.isolation
+    for report in reports:
+        isolation = report.isolation
         if isolation is not None:
             modes[isolation.mode] += 1
             reasons.setdefault(isolation.mode, isolation.reason)
     if not modes:
-        return Text("isolation: none (no submission ran)", style="dim")
+        return "none", "isolation: none (no submission ran)"
     if set(modes) == {"strong"}:
-        return Text(f"isolation: strong ({reasons['strong']})", style="green")
+        return "strong", f"isolation: strong ({reasons['strong']})"
     counts = ", ".join(f"{mode} for {n}" for mode, n in sorted(modes.items()))
-    return Text(
+    return "fallback", (
         f"isolation: {counts}: FALLBACK means rlimits only, so student code could read the "
-        f"answer key and use the network ({reasons['fallback']})",
-        style="bold yellow",
+        f"answer key and use the network ({reasons['fallback']})"
     )
 
 

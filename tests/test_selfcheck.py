@@ -224,8 +224,27 @@ def test_shows_a_text_table_outside_jupyter_and_html_inside(tmp_path, capsys, mo
     monkeypatch.setattr(display, "display", shown.append)
     check("two_layer_sigmoid", namespace=namespace)
     (html,) = shown
-    assert html.data.startswith("<pre") and "sigmoid2_backward" in html.data
+    assert html.data.startswith('<div class="grader-page">') and "sigmoid2_backward" in html.data
+    assert "<figure" not in html.data  # everything passed: no figures, a short page
     assert capsys.readouterr().out == ""
+
+
+def test_in_jupyter_the_page_shows_the_figures_of_failing_functions(tmp_path, monkeypatch):
+    display = pytest.importorskip("IPython.display")
+    shown = []
+    monkeypatch.setattr(selfcheck, "in_jupyter", lambda: True)
+    monkeypatch.setattr(display, "display", shown.append)
+    buggy = SIGMOID2.replace("* sigmoid_grad(Z)", "* sigmoid(Z)")
+    report = check("two_layer_sigmoid", namespace=script(tmp_path, buggy))
+    (html,) = shown
+    page = html.data
+    assert '<figure class="plot" role="img" aria-label="' in page
+    assert 'id="figures-two_layer_sigmoid-sigmoid2_backward"' in page
+    assert 'id="figures-two_layer_sigmoid-sigmoid2_forward"' not in page
+    assert not checks_of(report)["sigmoid2_backward"].passed
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', ""
+    )
 
 
 IPYTHON_SESSION = """
@@ -277,3 +296,41 @@ def test_import_grader_stays_cheap():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+JUPYTER_SESSION = """
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shell.kernel = object()  # what a Jupyter or Colab kernel has, and a terminal IPython has not
+published = []
+shell.display_pub.publish = lambda data, metadata=None, **kw: published.append(data)
+shell.run_cell("import numpy as np", store_history=True)
+shell.run_cell('''
+def relu(z):
+    return np.maximum(z, 0.0)
+
+def relu_grad(z):
+    return np.where(z > 0, 1.0, 0.5)
+''', store_history=True)
+shell.run_cell("from grader import check", store_history=True)
+shell.run_cell("report = check('relu', 'relu_grad')", store_history=True)
+(data,) = published
+page = data["text/html"]
+print(page.count('<figure class="plot" role="img"'), 'id="figures-activations-relu_grad"' in page)
+print('id="figures-activations-relu"' in page, shell.user_ns["report"].score)
+"""
+
+
+def test_in_an_ipython_kernel_check_displays_the_page_with_figures():
+    pytest.importorskip("IPython")
+    result = subprocess.run(
+        [sys.executable, "-c", JUPYTER_SESSION],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    count, relu_grad, relu, score = result.stdout.split()
+    assert int(count) >= 1 and relu_grad == "True" and relu == "False"

@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "schema": "catalogue_commands",
     "doctor": "catalogue_commands",
     "show": "contract_commands",
+    "validate-pack": "pack_commands",
 }
 
 

@@ -73,6 +73,12 @@ def name_or_assignment_file(
     default=None,
     help="The SQLite gradebook (default: OUT/gradebook.sqlite).",
 )
+@click.option(
+    "--no-pages",
+    "no_pages",
+    is_flag=True,
+    help="Do not write the feedback pages (OUT/index.html, OUT/pages/<student>.html).",
+)
 @SALT_OPTION
 @limit_options
 @ISOLATION_OPTION
@@ -84,6 +90,7 @@ def batch(
     regrade: bool,
     assignment: str | Assignment | None,
     db_path: Path | None,
+    no_pages: bool,
     salt: str,
     call_timeout: float,
     budget: float,
@@ -95,10 +102,11 @@ def batch(
 
     Every submission is graded on the same exercises (all of them, those named with -e, or
     those of an assignment file), so every total is out of the same maximum. Writes
-    OUT/reports/<student>.json, OUT/gradebook.csv and the gradebook; a rerun grades only
-    what changed. Exit code 0 when every submission was graded, 3 when the grader failed on
-    some (their reports say so; the summary lists them), 130 when interrupted (what was
-    graded is kept: rerun to finish).
+    OUT/reports/<student>.json, OUT/gradebook.csv, the gradebook and feedback pages (the
+    class page OUT/index.html, one OUT/pages/<student>.html each; --no-pages: none); a
+    rerun grades only what changed. Exit code 0 when every submission was graded, 3 when
+    the grader failed on some (their reports say so; the summary lists them), 130 when
+    interrupted (what was graded is kept: rerun to finish).
     """
     limits = make_limits(call_timeout, budget, memory_mb, limit)
     points: dict[str, float] = {}
@@ -117,6 +125,7 @@ def batch(
         assignment=assignment,
         db_path=db_path,
         isolation=isolation,
+        pages=not no_pages,
     )
     stderr = Console(stderr=True)
     try:

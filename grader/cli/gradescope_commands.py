@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from grader import catalogue
 from grader.cli.options import (
     ASSIGNMENT_FILE_OPTION,
     EXERCISE_OPTION,
@@ -80,7 +81,9 @@ def build(
     those of an --assignment file.
     """
     graded = fixed_assignment(exercises, assignment)
+    packs = [p.directory for p in catalogue.current().extra_packs if p.directory is not None]
     config = AutograderConfig(
+        packs=packs,
         salt=salt,
         visibility=visibility,
         submission=submission,
@@ -100,6 +103,8 @@ def build(
         f"grades: {', '.join(graded.exercises)} (out of {graded.max_score:g}); "
         f"visibility: {visibility}; submission: {submission}; isolation: {isolation}"
     )
+    if packs:
+        click.echo(f"bundled packs: {', '.join(str(p) for p in packs)}")
     if not salt:
         click.echo("note: no course salt (--salt or GRADER_COURSE_SALT); seeds use emails only")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +21,60 @@ from grader.cli.options import (
     isolation_errors,
     make_options,
 )
-from grader.engine import grade
+from grader.engine import GradeOptions, grade
 from grader.renderers import VISIBILITIES, gradescope_json
 from grader.renderers.text import plain, report_text
 from grader.report import Report
+
+HTML_OPTION = click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a feedback page here: one self-contained HTML file with the figures "
+    "of the functions that failed.",
+)
+OPEN_OPTION = click.option(
+    "--open", "open_page", is_flag=True, help="Open the --html page in a web browser."
+)
 
 
 @click.command()
 @SUBMISSION
 @grading_options
-def check(path: Path, **options) -> None:
+@HTML_OPTION
+@OPEN_OPTION
+def check(path: Path, html_out: Path | None, open_page: bool, **options) -> None:
     """Check your submission (.py, .ipynb or a folder) and explain what is wrong.
 
     Grades the exercises you attempted (or those named with -e). Exit code 0 when every
     graded function passes, 1 otherwise.
     """
+    if open_page and html_out is None:
+        raise click.UsageError("--open opens the --html page: give --html PATH too")
     with isolation_errors():
-        report = grade(path, make_options(**options))
+        report = grade(path, page_options(make_options(**options), html_out))
     show_report(report)
+    if html_out is not None:
+        write_page(html_out, report, open_page)
     sys.exit(0 if report.all_passed else 1)
+
+
+def page_options(options: GradeOptions, html_out: Path | None) -> GradeOptions:
+    """With a page to write, the engine also collects the data of its figures."""
+    return replace(options, figures=True) if html_out is not None else options
+
+
+def write_page(path: Path, report: Report, open_page: bool = False) -> None:
+    """Write the feedback page (matplotlib and jinja2 are imported here, only here)."""
+    from grader.renderers.html import html_page
+
+    write(path, html_page(report))
+    click.echo(f"feedback page: {path}", err=True)
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
 
 
 def show_report(report: Report) -> None:
@@ -97,6 +133,14 @@ def terminal_style(text: str, role: str) -> str:
     help="When students see the Gradescope results.",
 )
 @click.option(
+    "--gradescope-output",
+    type=click.Choice(["text", "html"]),
+    default="text",
+    show_default=True,
+    help="Format of the summary above the tests on Gradescope (results.json `output`): "
+    "html is a link-free, figure-free HTML summary (docs/gradescope.md).",
+)
+@click.option(
     "--junit",
     "junit_out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -109,15 +153,20 @@ def terminal_style(text: str, role: str) -> str:
     default=None,
     help="Exit 1 when the score is below this percentage.",
 )
+@HTML_OPTION
+@OPEN_OPTION
 def grade_command(
     path: Path,
     json_out: Path | None,
     gradescope_out: Path | None,
     gradescope_visibility: str,
+    gradescope_output: str,
     junit_out: Path | None,
     fail_under: float | None,
     assignment,
     gradescope_metadata: Path | None,
+    html_out: Path | None,
+    open_page: bool,
     **options,
 ) -> None:
     """Grade a submission on every exercise of the assignment and write the report.
@@ -126,6 +175,8 @@ def grade_command(
     Exit code 0 when graded, 1 when below --fail-under, 2 on usage errors, 3 when the
     grader itself failed.
     """
+    if open_page and html_out is None:
+        raise click.UsageError("--open opens the --html page: give --html PATH too")
     fixed = fixed_assignment(options["exercises"], assignment)
     problems = []
     if gradescope_metadata is not None:
@@ -139,7 +190,7 @@ def grade_command(
             problems.append(str(exc))
             click.echo(f"grader: {exc}", err=True)
     with isolation_errors():
-        report = grade(path, make_options(**options, assignment=fixed))
+        report = grade(path, page_options(make_options(**options, assignment=fixed), html_out))
     report.errors.extend(problems)
     to_stdout = json_out is not None and str(json_out) == "-"
     if not to_stdout:
@@ -151,9 +202,16 @@ def grade_command(
     elif json_out is not None:
         write(json_out, report.to_json())
     if gradescope_out is not None:
-        write(gradescope_out, gradescope_json(report, visibility=gradescope_visibility))
+        write(
+            gradescope_out,
+            gradescope_json(
+                report, visibility=gradescope_visibility, output_format=gradescope_output
+            ),
+        )
     if junit_out is not None:
         write(junit_out, renderers.junit_xml(report))
+    if html_out is not None:
+        write_page(html_out, report, open_page)
     if fail_under is not None and below(report, fail_under):
         sys.exit(1)
 

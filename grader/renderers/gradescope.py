@@ -27,6 +27,9 @@ MAX_TEST_OUTPUT = 4000
 MAX_SUMMARY_ERRORS = 10
 """Load errors listed one by one in the summary; further ones are counted."""
 
+OUTPUT_FORMATS = ("text", "html")
+"""Formats of the top-level `output` (Gradescope also knows md, simple_format and ansi)."""
+
 
 def gradescope_results(
     report: Report,
@@ -34,22 +37,30 @@ def gradescope_results(
     visibility: str = "visible",
     stdout_visibility: str = "hidden",
     test_visibility: str | None = None,
+    output_format: str = "text",
 ) -> dict[str, Any]:
     """The results.json content for `report`, as a dict ready for `json.dumps`.
 
     Each test carries `test_visibility`, by default the same as `visibility`: Gradescope
     lets a test's own visibility override the top-level one, so tests marked "visible"
     under a top-level "after_due_date" would show before the due date.
+
+    `output_format` "html" makes the top-level `output` an HTML summary (`summary_html`):
+    the same content as the text, with no link, style, script or figure. The feedback page
+    (`grader grade --html`) is a separate file: Gradescope sanitises the HTML it shows and
+    places it inside its own page, where a whole document with CSS and SVG does not belong.
     """
     test_visibility = test_visibility or visibility
     for value in (visibility, stdout_visibility, test_visibility):
         if value not in VISIBILITIES:
             raise ValueError(f"unknown Gradescope visibility {value!r}; use one of {VISIBILITIES}")
+    if output_format not in OUTPUT_FORMATS:
+        raise ValueError(f"unknown output format {output_format!r}; use one of {OUTPUT_FORMATS}")
     return {
         "score": report.score,
         "execution_time": math.ceil(report.duration_seconds),
-        "output": summary(report),
-        "output_format": "text",
+        "output": summary_html(report) if output_format == "html" else summary(report),
+        "output_format": output_format,
         "test_output_format": "text",
         "visibility": visibility,
         "stdout_visibility": stdout_visibility,
@@ -66,6 +77,52 @@ def gradescope_results(
             for check in exercise.checks
         ],
     }
+
+
+def summary_html(report: Report) -> str:
+    """`summary` as an HTML fragment: the score, each function that needs work with its
+    diagnosis, message and hint, load errors and notes. Everything is escaped; there is no
+    link, image, style or script, so Gradescope's sanitiser keeps it as it is."""
+    from html import escape
+
+    parts = [
+        f"<p><strong>Score: {report.score:g} / {report.max_score:g} "
+        f"({report.percent:.1f}%)</strong></p>"
+    ]
+    failing = [
+        (exercise, check)
+        for exercise in report.exercises
+        for check in exercise.checks
+        if not check.passed
+    ]
+    checks = sum(len(exercise.checks) for exercise in report.exercises)
+    if not checks:
+        parts.append("<p>No function was graded.</p>")
+    elif not failing:
+        parts.append(f"<p>All {checks} functions passed.</p>")
+    else:
+        parts.append(f"<p>{len(failing)} of {checks} functions need work:</p><ul>")
+        for exercise, check in failing:
+            item = f"<li><code>{escape(test_name(exercise, check))}</code>"
+            if check.diagnosis is not None:
+                item += f" <em>[{escape(check.diagnosis.label)}]</em>"
+            item += f"<br>{escape(clip(check.message, MAX_TEST_OUTPUT))}"
+            hint = check.diagnosis.hint if check.diagnosis is not None else None
+            if hint and hint not in check.message:
+                item += f"<br>Hint: {escape(hint)}"
+            parts.append(item + "</li>")
+        parts.append("</ul>")
+    for title, items in (
+        ("Parts of your submission could not be loaded:", report.errors),
+        ("Notes:", report.notes),
+    ):
+        if items:
+            parts.append(f"<p>{title}</p><ul>")
+            parts += [f"<li>{escape(clip(item, 500))}</li>" for item in items[:MAX_SUMMARY_ERRORS]]
+            if len(items) > MAX_SUMMARY_ERRORS:
+                parts.append(f"<li>... and {len(items) - MAX_SUMMARY_ERRORS} more</li>")
+            parts.append("</ul>")
+    return "\n".join(parts)
 
 
 def gradescope_json(report: Report, **options: str) -> str:

@@ -56,8 +56,23 @@ def headline(report: Report) -> str:
     )
 
 
+def exercise_heading(exercise: ExerciseResult) -> str:
+    return f"{exercise.name}: {exercise.score:g} / {exercise.max_score:g}"
+
+
+def points(check: CheckResult) -> str:
+    return f"{check.score:g}/{check.max_score:g}"
+
+
+def hint_text(check: CheckResult) -> str:
+    """`hint: ...` under a function's line ('' when its diagnosis has no hint)."""
+    if check.diagnosis is None or not check.diagnosis.hint:
+        return ""
+    return f"hint: {check.diagnosis.hint}"
+
+
 def exercise_lines(exercise: ExerciseResult, style: Style, width: int | None) -> list[str]:
-    lines = [style(f"{exercise.name}: {exercise.score:g} / {exercise.max_score:g}", "heading")]
+    lines = [style(exercise_heading(exercise), "heading")]
     name_width = max((len(check.function) for check in exercise.checks), default=0)
     for check in exercise.checks:
         lines += check_lines(check, name_width, style, width)
@@ -66,16 +81,15 @@ def exercise_lines(exercise: ExerciseResult, style: Style, width: int | None) ->
 
 def check_lines(check: CheckResult, name_width: int, style: Style, width: int | None) -> list[str]:
     mark = MARKS[check.passed]
-    points = f"{check.score:g}/{check.max_score:g}"
-    lead = f"  {mark} {check.function:<{name_width}}  {points:>5}  "
+    lead = f"  {mark} {check.function:<{name_width}}  {points(check):>5}  "
     tag = "" if check.diagnosis is None else f"[{check.diagnosis.label}] "
     first, *rest = wrapped(lead + tag + check.message, len(lead), width)
     first = first.replace(mark, style(mark, "pass" if check.passed else "fail"), 1)
     if tag:
         first = first.replace(tag.rstrip(), style(tag.rstrip(), "tag"), 1)
     lines = [first, *rest]
-    if check.diagnosis is not None and check.diagnosis.hint:
-        hint = " " * len(lead) + f"hint: {check.diagnosis.hint}"
+    if hint_text(check):
+        hint = " " * len(lead) + hint_text(check)
         lines += [style(line, "hint") for line in wrapped(hint, len(lead), width)]
     return lines
 
