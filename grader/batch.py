@@ -29,6 +29,11 @@ Decisions a reader needs to know:
   files that are neither .py nor .ipynb are not submissions; the last kind is listed in
   `BatchResult.ignored`, so a TA sees a hand-in in the wrong format. When two entries
   give the same id (`ann.py` and `ann.ipynb`), both are graded under their full names.
+- With pages on, the worker that graded a submission also draws its feedback page (the
+  figures cost more CPU than most gradings) and sends it with the report: pages are drawn
+  in parallel, and the parent only writes them, after the report. The parent draws the
+  pages no worker drew: reused reports whose page is missing or stale, error reports, and
+  the class page at the end. Workers import matplotlib and jinja2 only when pages are on.
 - Workers never re-import the caller's `__main__` (see `_as_if_interactive`), so a script
   calling `grade_batch` needs no `if __name__ == "__main__":` guard; a custom
   `grade_function` must therefore live in an importable module.
@@ -382,11 +387,13 @@ def grade_batch(
     outcomes: dict[str, StudentOutcome] = {}
     page_errors: list[str] = []
 
-    def write_page(outcome: StudentOutcome, force: bool = True) -> None:
+    def write_page(outcome: StudentOutcome, force: bool = True, drawn: Page = None) -> None:
         if options.pages:
             from grader.pages import write_student_page
 
-            problem = write_student_page(out, outcome.student, outcome.report, force=force)
+            problem = write_student_page(
+                out, outcome.student, outcome.report, force=force, drawn=drawn
+            )
             if problem:
                 page_errors.append(problem)
 
@@ -425,10 +432,14 @@ def grade_batch(
         if progress is not None:
             progress(counter.event("start"))
 
-        def finish(task: _Task, report_json: str | None, error: str | None) -> None:
+        def finish(
+            task: _Task, report_json: str | None, error: str | None, drawn: Page = None
+        ) -> None:
             outcome = _record(book, assignment, options, task, report_json, error)
             outcomes[outcome.student] = _write_report(reports_dir, outcome)
-            write_page(outcome)
+            # the worker's page, if it drew one from the report recorded (else drawn here)
+            same = outcome.status == "graded" and outcome.report_json == report_json
+            write_page(outcome, drawn=drawn if same else None)
             counter.add(outcome)
             if progress is not None:
                 progress(counter.event("result", outcome))
@@ -617,14 +628,16 @@ def _write_report(reports_dir: Path, outcome: StudentOutcome) -> StudentOutcome:
     return outcome
 
 
-Finish = Callable[[_Task, "str | None", "str | None"], None]
+Page = tuple[str, str | None] | None
+"""A student's page drawn by a worker: (HTML, None or why its figures are missing)."""
+Finish = Callable[[_Task, "str | None", "str | None", Page], None]
 
 
 def _grade_here(tasks: Sequence[_Task], options: BatchOptions, finish: Finish) -> None:
     for task in tasks:
         student = task.submission.student
         reply = _grade_one(options.grade_function, task.submission.path, options, student)
-        finish(task, *reply)
+        finish(task, *reply, _draw_page(student, reply[0], options))
 
 
 def _grade_one(
@@ -638,6 +651,20 @@ def _grade_one(
         return grade_function(path, options.grade_options(student)).to_json(), None
     except Exception as exc:
         return None, _describe_exception(exc)
+
+
+def _draw_page(student: str, report_json: str | None, options: BatchOptions) -> Page:
+    """The student's page, drawn where the submission was graded (a worker) so that pages are
+    drawn in parallel; None when pages are off or it cannot be drawn here (the parent then
+    draws it). matplotlib and jinja2 are imported only when pages are on."""
+    if not options.pages or report_json is None:
+        return None
+    try:
+        from grader.pages import student_page
+
+        return student_page(student, Report.model_validate_json(report_json))
+    except Exception:  # e.g. an unreadable report: the parent records the error, draws its page
+        return None
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -695,11 +722,17 @@ def _as_if_interactive():
         main.__dict__.update(saved)
 
 
-def _worker_main(conn: Connection, grade_function, isolation: str = "auto") -> None:
-    """Grade the submissions the parent sends, one at a time, until told to stop."""
+def _worker_main(
+    conn: Connection, grade_function, isolation: str = "auto", pages: bool = False
+) -> None:
+    """Grade the submissions the parent sends, one at a time, until told to stop; with
+    `pages`, also draw each one's page."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _exit_on_signal)  # unwinds, so the sandbox child is killed
     prewarm(isolation)  # the fork server and the isolation probe, before the first submission
+    if pages:  # matplotlib and jinja2, before the first submission too
+        with suppress(Exception):  # else the first page says why
+            import grader.renderers.html  # noqa: F401
     try:
         conn.send(("ready",))
         while True:
@@ -708,7 +741,7 @@ def _worker_main(conn: Connection, grade_function, isolation: str = "auto") -> N
                 return
             key, path, options, student = message
             reply = _grade_one(grade_function, path, options, student)
-            conn.send((key, *reply))
+            conn.send((key, *reply, _draw_page(student, reply[0], options)))
     except (EOFError, OSError):  # the parent is gone
         return
 
@@ -718,10 +751,14 @@ def _exit_on_signal(signum, frame) -> None:
 
 
 class _Worker:
-    def __init__(self, context, grade_function, isolation: str = "auto") -> None:
+    def __init__(
+        self, context, grade_function, isolation: str = "auto", pages: bool = False
+    ) -> None:
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=_worker_main, args=(child_conn, grade_function, isolation), daemon=True
+            target=_worker_main,
+            args=(child_conn, grade_function, isolation, pages),
+            daemon=True,
         )
         with _as_if_interactive():
             self.process.start()
@@ -778,17 +815,18 @@ def _grade_in_pool(
     workers: list[_Worker] = []
     key = 0
 
+    def new_worker() -> _Worker:
+        return _Worker(context, options.grade_function, options.isolation, options.pages)
+
     def replace(index: int) -> None:
         workers[index].reap()
         if pending:
-            workers[index] = _Worker(context, options.grade_function, options.isolation)
+            workers[index] = new_worker()
         else:
             del workers[index]
 
     try:
-        workers = [
-            _Worker(context, options.grade_function, options.isolation) for _ in range(count)
-        ]
+        workers = [new_worker() for _ in range(count)]
         while workers:
             for worker in workers:
                 if worker.task is None and pending:

@@ -1,7 +1,10 @@
 """The feedback pages of a batch: OUT/pages/<student>.html and the class page OUT/index.html.
 
-`grade_batch` calls `write_student_page` as each result arrives (the parent process is
-otherwise waiting for its workers) and `write_class_page` at the end. Every link is
+A batch worker draws the page of the submission it graded (`student_page`, in parallel
+with the grading of the others) and sends it with the report; `grade_batch` writes it with
+`write_student_page` as each result arrives, after the JSON report (so that a rerun sees it
+up to date), draws in the parent only the pages no worker drew (reused reports whose page
+is missing or older, error reports) and writes `write_class_page` at the end. Every link is
 relative, so the folder works from disk, copied elsewhere or zipped, with no server.
 
 A page that cannot be drawn never stops a batch: the student gets the page without its
@@ -34,24 +37,35 @@ def page_href(student: str) -> str:
 
 
 def write_student_page(
-    out: Path, student: str, report: Report, *, force: bool = True
+    out: Path,
+    student: str,
+    report: Report,
+    *,
+    force: bool = True,
+    drawn: tuple[str, str | None] | None = None,
 ) -> str | None:
     """Write OUT/pages/<student>.html (unless `force` is False and it is newer than the
-    student's JSON report); None, or what went wrong drawing it."""
-    from grader.renderers.html import html_page
-
+    student's JSON report); None, or what went wrong drawing it. `drawn`: the page already
+    drawn from this report by `student_page` (in a batch worker), written as it is."""
     path = page_path(out, student)
     if not force and _up_to_date(path, Path(out) / "reports" / f"{student}.json"):
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    problem = None
-    try:
-        text = html_page(report, back_href=f"../{INDEX}")
-    except Exception as exc:  # a figure that cannot be drawn: the page without figures
-        problem = f"{student}: its figures could not be drawn ({type(exc).__name__}: {exc})"
-        text = html_page(_without_figures(report), back_href=f"../{INDEX}")
+    text, problem = drawn if drawn is not None else student_page(student, report)
     _write(path, text)
     return problem
+
+
+def student_page(student: str, report: Report) -> tuple[str, str | None]:
+    """A student's page as HTML, and None or what went wrong drawing its figures (then the
+    page is without them)."""
+    from grader.renderers.html import html_page
+
+    try:
+        return html_page(report, back_href=f"../{INDEX}"), None
+    except Exception as exc:  # a figure that cannot be drawn: the page without figures
+        problem = f"{student}: its figures could not be drawn ({type(exc).__name__}: {exc})"
+        return html_page(_without_figures(report), back_href=f"../{INDEX}"), problem
 
 
 def _up_to_date(page: Path, report_file: Path) -> bool:

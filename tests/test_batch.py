@@ -290,6 +290,45 @@ def flaky_grade(path: Path, options) -> Report:
     return grade(path, options)
 
 
+def grade_noting_imports(path: Path, options) -> Report:
+    """`grade`, with a last error line saying whether its process had imported matplotlib
+    or jinja2 when the submission was graded (this module must not import them)."""
+    report = grade(path, options)
+    heavy = sorted(name for name in ("jinja2", "matplotlib") if name in sys.modules)
+    return report.model_copy(update={"errors": [*report.errors, f"imported: {heavy}"]})
+
+
+def test_batch_workers_draw_the_pages_and_import_matplotlib_only_with_pages(tmp_path):
+    from grader.pages import student_page
+
+    folder = tmp_path / "hw"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "correct.py", folder / "alice.py")
+    shutil.copy(SAMPLES / "bug_sigmoid_overflow.py", folder / "bob.py")
+    out = tmp_path / "out"
+    options = BatchOptions(
+        exercises=("activations",),
+        workers=1,
+        limits=Limits(call_seconds=2.0, submission_seconds=60.0),
+        grade_function=grade_noting_imports,
+    )
+    result = grade_batch(folder, out, options)
+    bob = result.outcome("bob")
+    assert result.graded == 2 and result.page_errors == []
+    assert bob.report.errors[-1] == "imported: ['jinja2', 'matplotlib']"
+    page = out / "pages" / "bob.html"
+    # the worker's page is the page of the recorded report, written after the report
+    assert page.read_text() == student_page("bob", bob.report)[0]
+    assert "<svg" in page.read_text()
+    assert page.stat().st_mtime_ns >= (out / "reports" / "bob.json").stat().st_mtime_ns
+    before = page.stat().st_mtime_ns
+    assert grade_batch(folder, out, options).skipped == 2 and page.stat().st_mtime_ns == before
+
+    plain = grade_batch(folder, tmp_path / "plain", replace(options, pages=False))
+    assert plain.outcome("bob").report.errors[-1] == "imported: []"
+    assert not (tmp_path / "plain" / "pages").exists()
+
+
 def test_a_grader_that_raises_dies_or_hangs_costs_one_student_each(tmp_path):
     before = set(multiprocessing.active_children())
     folder = tmp_path / "hw"

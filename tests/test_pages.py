@@ -277,6 +277,19 @@ def test_a_figure_that_cannot_be_read_is_left_out():
 # ------------------------------------------------------------------------------ class page
 
 
+def test_log_tick_labels_are_plain_text_with_superscripts():
+    from grader.renderers.plots import TextLogFormatter, _unmath
+
+    assert _unmath(r"$\mathdefault{10^{-3}}$") == "10⁻³"
+    assert _unmath(r"$\mathdefault{2\times10^{-6}}$") == "2×10⁻⁶"
+    assert _unmath(r"$\mathdefault{-10^{12}}$") == "−10¹²"
+    assert _unmath("0.5") == "0.5"
+    formatter = TextLogFormatter()
+    formatter.create_dummy_axis()
+    formatter.axis.set_view_interval(1e-6, 1.0)
+    assert formatter(1e-4) == "10⁻⁴" and "$" not in formatter(1.0)
+
+
 def test_class_page_links_sorts_and_escapes():
     reports = [make_report(SCRIPT), make_report("bob", figures=False)]
     reports[1].score = 4.0
