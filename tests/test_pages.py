@@ -278,12 +278,12 @@ def test_a_figure_that_cannot_be_read_is_left_out():
 
 
 def test_log_tick_labels_are_plain_text_with_superscripts():
-    from grader.renderers.plots import TextLogFormatter, _unmath
+    from grader.renderers.drawing import TextLogFormatter, unmath
 
-    assert _unmath(r"$\mathdefault{10^{-3}}$") == "10⁻³"
-    assert _unmath(r"$\mathdefault{2\times10^{-6}}$") == "2×10⁻⁶"
-    assert _unmath(r"$\mathdefault{-10^{12}}$") == "−10¹²"
-    assert _unmath("0.5") == "0.5"
+    assert unmath(r"$\mathdefault{10^{-3}}$") == "10⁻³"
+    assert unmath(r"$\mathdefault{2\times10^{-6}}$") == "2×10⁻⁶"
+    assert unmath(r"$\mathdefault{-10^{12}}$") == "−10¹²"
+    assert unmath("0.5") == "0.5"
     formatter = TextLogFormatter()
     formatter.create_dummy_axis()
     formatter.axis.set_view_interval(1e-6, 1.0)

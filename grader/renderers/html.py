@@ -16,7 +16,8 @@ read the answer key, and printing it would put it on the page. Figures show erro
 comparisons, never an expected value as text.
 
 Jinja2 (with autoescaping: every text from a report is escaped) and matplotlib are imported
-by this module and plots.py only, and those only when a page is asked for.
+by this module and the drawing modules (plots.py, class_plots.py, drawing.py) only, and
+those only when a page is asked for.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from grader.renderers import plots
+from grader.renderers import class_plots, plots
 from grader.renderers.text import (
     exercise_heading,
     fallback_line,
@@ -263,9 +264,9 @@ def class_page(
     level, isolation = isolation_summary(reports)
     plots_shown = []
     if reports:
-        plots_shown.append(plots.score_histogram(stats.distribution))
+        plots_shown.append(class_plots.score_histogram(stats.distribution))
     if failures:
-        plots_shown.append(plots.failure_bars(failure_bar_rows(failures[:MAX_FAILURE_ROWS])))
+        plots_shown.append(class_plots.failure_bars(failure_bar_rows(failures[:MAX_FAILURE_ROWS])))
     percents = [report.percent for report in reports]
     return (
         environment()

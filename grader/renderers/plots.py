@@ -1,4 +1,7 @@
-"""The figures of a feedback page, drawn with matplotlib as small inline SVG strings.
+"""The figures of a student's feedback page, drawn with matplotlib as small inline SVG.
+
+What every figure shares (style, margins, SVG output) is in drawing.py; the class page's
+figures are in class_plots.py.
 
 Each drawing returns a `Plot`: the SVG (no XML prolog, no fixed size: it scales with the
 width of the page), a title and a text alternative that says in words what the figure
@@ -19,8 +22,9 @@ Decisions:
 - Cheap to draw, since a batch draws a page per student: a student's figures have fixed
   margins (`Margins`, sized for each kind's labels) rather than constrained layout, and
   log-scale tick labels are plain text with superscripts rather than mathtext; together
-  they made a page with figures about three times cheaper. The class page's two figures,
-  drawn once per batch, keep constrained layout (their labels have any length).
+  they made a page with figures about three times cheaper. The class page's two figures
+  (class_plots.py), drawn once per batch, keep constrained layout (their labels have any
+  length).
 - SVG element ids are prefixed per figure, so several figures (and several pages in one
   notebook) never share an id.
 - Nothing here writes an expected value as text. Error maps hold |answer - expected| /
@@ -30,9 +34,7 @@ Decisions:
 
 from __future__ import annotations
 
-import io
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,10 +43,8 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure as MplFigure
-from matplotlib.ticker import LogFormatterSciNotation
 
 from grader.figures import (
-    NOT_FINITE,
     ActivationCurve,
     BatchMembership,
     DirectionCheck,
@@ -53,37 +53,21 @@ from grader.figures import (
     LossHistory,
     OptimizerSteps,
 )
-
-STUDENT = "#d55e00"  # vermillion: the student's answer (Okabe-Ito, colour-blind safe)
-REFERENCE = "#0072b2"  # blue: the reference
-PROBLEM = "#cc0000"
-WIDTH_IN = 6.4
-NOT_A_NUMBER = NOT_FINITE / 10  # any entry this large stands for nan or inf (see figures)
-
-RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "grader",
-    "svg.image_inline": True,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"],
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "path.simplify": True,
-    "legend.frameon": False,
-}
-SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
-
-
-@dataclass(frozen=True)
-class Plot:
-    """One drawn figure: the inline SVG and what it shows, in words."""
-
-    title: str
-    svg: str
-    description: str
-
+from grader.renderers.drawing import (
+    NOT_A_NUMBER,
+    PROBLEM,
+    REFERENCE,
+    STUDENT,
+    WIDTH_IN,
+    Margins,
+    Plot,
+    TextLogFormatter,
+    counted,
+    draw,
+    finite_array,
+    plain,
+    text_log_ticks,
+)
 
 # ------------------------------------------------------------------------------ entry points
 
@@ -104,118 +88,6 @@ def figure_plots(figure, prefix: str = "g") -> list[Plot]:
     }
     drawer = drawers.get(type(figure))
     return [] if drawer is None else [drawer(figure, prefix)]
-
-
-@dataclass(frozen=True)
-class Margins:
-    """Room around the axes, in inches, so it stays the same whatever the figure's height.
-
-    A student's figures are laid out with these fixed margins, sized for the labels each
-    kind has, rather than by constrained layout, which measures every text of a figure
-    several times: it was about 40 % of the time of drawing a page.
-    """
-
-    left: float = 0.8
-    right: float = 0.2
-    top: float = 0.4
-    bottom: float = 0.55
-
-
-def _new_figure(height: float, margins: Margins | None) -> MplFigure:
-    """A figure of the page's width; laid out by `margins`, or by constrained layout when
-    there are none (the class page's figures, whose labels are function names and
-    diagnoses of any length, drawn once per batch)."""
-    if margins is None:
-        return MplFigure(figsize=(WIDTH_IN, height), layout="constrained")
-    figure = MplFigure(figsize=(WIDTH_IN, height))
-    figure.subplots_adjust(
-        left=margins.left / WIDTH_IN,
-        right=1 - margins.right / WIDTH_IN,
-        top=1 - margins.top / height,
-        bottom=margins.bottom / height,
-    )
-    return figure
-
-
-class TextLogFormatter(LogFormatterSciNotation):
-    """Log-axis tick labels as plain text with Unicode superscripts ("10⁻³"), not mathtext:
-    they look the same, and parsing mathtext was a fifth of the time of drawing a page."""
-
-    def __call__(self, x, pos=None) -> str:
-        return _unmath(super().__call__(x, pos))
-
-
-_SUPERSCRIPTS = str.maketrans("0123456789-−+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
-
-
-def _unmath(label: str) -> str:
-    """`$\\mathdefault{2\\times10^{-3}}$` -> "2×10⁻³" (anything else as it is)."""
-    found = re.fullmatch(r"\$\\mathdefault\{(.*)\}\$", label)
-    if not found:
-        return label
-    text = found.group(1).replace("\\times", "×").replace("\\cdot", "·").replace("\\,", "")
-    text = re.sub(r"\^\{([^}]*)\}", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
-    return text.replace("-", "−")
-
-
-def _text_log_ticks(axis) -> None:
-    """An axis on a log or symlog scale, labelled by `TextLogFormatter`."""
-    base = getattr(axis.get_transform(), "base", 10)
-    axis.set_major_formatter(TextLogFormatter(base))
-    axis.set_minor_formatter(TextLogFormatter(base, labelOnlyBase=False))
-
-
-def to_svg(figure: MplFigure, title: str, prefix: str) -> str:
-    """The figure as an SVG element for inline HTML: no prolog, no fixed size, unique ids,
-    a <title>."""
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata=SVG_METADATA)
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r'\s(width|height)="[\d.]+pt"', "", svg, count=2)
-    svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
-    svg = svg.replace('href="#', f'href="#{prefix}-').replace("url(#", f"url(#{prefix}-")
-    svg = svg.replace("\n", " ").replace("  ", " ")
-    head_end = svg.index(">") + 1
-    title_element = f"<title>{_xml(title)}</title>"
-    return (
-        svg[: head_end - 1]
-        + ' class="plot-svg" focusable="false" preserveAspectRatio="xMidYMid meet">'
-        + title_element
-        + svg[head_end:]
-    ).strip()
-
-
-def plain(text: str) -> str:
-    """Text from a report, shown as it is (a `$` would start matplotlib's mathtext)."""
-    return text.replace("$", r"\$")
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _draw(height: float, title: str, prefix: str, paint, margins: Margins | None) -> str:
-    with matplotlib.rc_context(RC):
-        figure = _new_figure(height, margins)
-        paint(figure)
-        return to_svg(figure, title, prefix)
-
-
-def _finite(values: Sequence[float | None]) -> np.ndarray:
-    """Numbers with None (and anything not finite) as nan."""
-    return np.array(
-        [v if v is not None and math.isfinite(v) else math.nan for v in values], dtype=float
-    )
-
-
-def _count(n: int, word: str) -> str:
-    plural = (
-        word[:-1] + "ies"
-        if word.endswith("y")
-        else word + ("es" if word.endswith(("s", "ch")) else "s")
-    )
-    return f"{n} {word if n == 1 else plural}"
 
 
 # --------------------------------------------------------------------------------- error map
@@ -287,7 +159,7 @@ def error_panel_plot(panel: ErrorPanel, instance: str, prefix: str) -> Plot:
         )
 
     height = min(4.8, max(2.2, 1.4 + 0.22 * rows))
-    svg = _draw(height, title, prefix, paint, ERROR_MAP_MARGINS)
+    svg = draw(height, title, prefix, paint, ERROR_MAP_MARGINS)
     size = rows * columns
     description = (
         f"Error map of {name} ({shape_text(panel.shape)}) on instance {instance}: "
@@ -298,7 +170,7 @@ def error_panel_plot(panel: ErrorPanel, instance: str, prefix: str) -> Plot:
         description += (
             f"; the largest error is {largest:.2g} times the scale"
             if finite.all()
-            else f"; {_count(int(np.sum(~finite)), 'entry')} not a finite number (black)"
+            else f"; {counted(int(np.sum(~finite)), 'entry')} not a finite number (black)"
         )
         description += f", at row {where[0]}, column {where[1]}"
     description += ". Grey cells are within the tolerance; darker red is further off."
@@ -338,8 +210,8 @@ def _integer_ticks(axis, count: int) -> None:
 
 
 def loss_plot(figure_data: LossHistory, prefix: str) -> Plot:
-    student = _finite(figure_data.student)
-    reference = _finite(figure_data.reference)
+    student = finite_array(figure_data.student)
+    reference = finite_array(figure_data.reference)
     positive = np.all(np.nan_to_num(student, nan=1.0) > 0) and np.all(
         np.nan_to_num(reference, nan=1.0) > 0
     )
@@ -364,21 +236,21 @@ def loss_plot(figure_data: LossHistory, prefix: str) -> Plot:
             )
         if log:
             ax.set_yscale("log" if positive else "symlog")
-            _text_log_ticks(ax.yaxis)
+            text_log_ticks(ax.yaxis)
         ax.set_xlabel("iteration")
         ax.set_ylabel("loss" + (" (log scale)" if log else ""))
         ax.set_title(plain(title), loc="left")
         ax.legend()
 
-    svg = _draw(3.2, title, prefix, paint, Margins(left=0.95))
+    svg = draw(3.2, title, prefix, paint, Margins(left=0.95))
     return Plot(title=title, svg=svg, description=_loss_words(figure_data, student, reference))
 
 
 def _loss_words(data: LossHistory, student: np.ndarray, reference: np.ndarray) -> str:
     words = (
         f"Line chart of the loss per iteration on instance {data.instance}: your "
-        f"{_count(len(student), 'loss')} (dashed) against the reference's "
-        f"{_count(len(reference), 'loss')} (solid)"
+        f"{counted(len(student), 'loss')} (dashed) against the reference's "
+        f"{counted(len(reference), 'loss')} (solid)"
     )
     if data.diverges:
         words += ", on a log scale because your losses grow"
@@ -430,11 +302,11 @@ def optimizer_plot(data: OptimizerSteps, prefix: str) -> Plot:
         ax.set_title(plain(title), loc="left")
         ax.legend(loc="best", fontsize=8)
 
-    svg = _draw(3.6, title, prefix, paint, Margins(left=0.95))
+    svg = draw(3.6, title, prefix, paint, Margins(left=0.95))
     words = (
         "Contour plot of the quadratic loss 0.5 (p - c)^T A (p - c) with the path of "
-        f"{_count(max(len(reference) - 1, 0), 'step')} of the reference optimizer (solid) and "
-        f"{_count(max(len(student) - 1, 0), 'step')} of yours (dashed) from the same start"
+        f"{counted(max(len(reference) - 1, 0), 'step')} of the reference optimizer (solid) and "
+        f"{counted(max(len(student) - 1, 0), 'step')} of yours (dashed) from the same start"
     )
     if len(student) and len(reference):
         both = min(len(student), len(reference)) - 1
@@ -529,24 +401,24 @@ def batch_plot(data: BatchMembership, prefix: str) -> Plot:
     height = min(4.8, max(2.6, 1.9 + 0.2 * batches))
     # the legend sits under the x label, in rows of two entries
     margins = Margins(left=0.85, bottom=0.6 + 0.22 * math.ceil(entries / 2))
-    svg = _draw(height, title, prefix, paint, margins)
+    svg = draw(height, title, prefix, paint, margins)
     words = (
         f"Dot chart of which of the {data.m} examples went into each of your "
-        f"{_count(batches, 'batch')} (batch size {data.batch_size})"
+        f"{counted(batches, 'batch')} (batch size {data.batch_size})"
     )
     problems = []
     if found.missing:
         problems.append(
-            f"{_count(len(found.missing), 'example')} in no batch ({_index_list(found.missing)})"
+            f"{counted(len(found.missing), 'example')} in no batch ({_index_list(found.missing)})"
         )
     if found.duplicated:
         problems.append(
-            f"{_count(len(found.duplicated), 'example')} in more than one place "
+            f"{counted(len(found.duplicated), 'example')} in more than one place "
             f"({_index_list(found.duplicated)})"
         )
     if found.foreign:
         verb = "is" if found.foreign == 1 else "are"
-        problems.append(f"{_count(found.foreign, 'column')} that {verb} not a column of X")
+        problems.append(f"{counted(found.foreign, 'column')} that {verb} not a column of X")
     words += (": " + "; ".join(problems)) if problems else ": every example appears exactly once"
     return Plot(title=title, svg=svg, description=words + ".")
 
@@ -561,8 +433,8 @@ def _index_list(indices: Sequence[int], limit: int = 8) -> str:
 
 def activation_plot(data: ActivationCurve, prefix: str) -> Plot:
     z = np.array(data.z, dtype=float)
-    student = _finite(data.student)
-    reference = _finite(data.reference)
+    student = finite_array(data.student)
+    reference = finite_array(data.reference)
     title = "Your function against the reference over z"
 
     def paint(figure: MplFigure) -> None:
@@ -575,7 +447,7 @@ def activation_plot(data: ActivationCurve, prefix: str) -> Plot:
         ax.set_title(plain(title), loc="left")
         ax.legend()
 
-    svg = _draw(3.0, title, prefix, paint, Margins(left=0.95))
+    svg = draw(3.0, title, prefix, paint, Margins(left=0.95))
     words = (
         f"Line chart over z from {z.min():.3g} to {z.max():.3g}: your function (dashed) "
         "against the reference (solid)"
@@ -587,7 +459,7 @@ def activation_plot(data: ActivationCurve, prefix: str) -> Plot:
         gap = np.abs(student[:n] - reference[:n])
         bad = ~np.isfinite(student[:n])
         if bad.any():
-            words += f"; yours is not a finite number at {_count(int(bad.sum()), 'point')}"
+            words += f"; yours is not a finite number at {counted(int(bad.sum()), 'point')}"
         if np.isfinite(gap).any():
             worst = int(np.nanargmax(gap))
             words += f"; the largest gap, {gap[worst]:.2g}, is at z = {z[worst]:.3g}"
@@ -605,8 +477,8 @@ def direction_agreement(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray
 
 
 def directions_plot(data: DirectionCheck, prefix: str) -> Plot:
-    analytic = _finite(data.analytic)
-    numeric = _finite(data.numeric)
+    analytic = finite_array(data.analytic)
+    numeric = finite_array(data.numeric)
     n = min(len(analytic), len(numeric))
     analytic, numeric = analytic[:n], numeric[:n]
     title = f"Gradient along random directions (instance {data.instance})"
@@ -623,10 +495,10 @@ def directions_plot(data: DirectionCheck, prefix: str) -> Plot:
         ax.set_title(plain(title), loc="left")
         ax.legend(fontsize=8)
 
-    svg = _draw(3.0, title, prefix, paint, Margins(left=0.95))
+    svg = draw(3.0, title, prefix, paint, Margins(left=0.95))
     agree = direction_agreement(analytic, numeric)
     words = (
-        f"Bar chart for {_count(n, 'random direction')} u: the slope of the loss along u by "
+        f"Bar chart for {counted(n, 'random direction')} u: the slope of the loss along u by "
         f"finite differences next to <g, u> from your gradient g; they agree on "
         f"{int(agree.sum())} of {n}"
     )
@@ -637,97 +509,3 @@ def directions_plot(data: DirectionCheck, prefix: str) -> Plot:
         if np.allclose(ratios, median, rtol=0.05):
             words += f"; yours is consistently {median:.3g} times the finite difference"
     return Plot(title=title, svg=svg, description=words + ".")
-
-
-# ----------------------------------------------------------------------------- class figures
-
-
-def score_histogram(distribution: Sequence[tuple[str, int]], prefix: str = "h") -> Plot:
-    """Students per score bucket (`grader.summary.summarize`'s distribution)."""
-    labels = [label for label, _ in distribution]
-    counts = [count for _, count in distribution]
-    title = "Score distribution"
-
-    def paint(figure: MplFigure) -> None:
-        ax = figure.add_subplot()
-        bars = ax.bar(range(len(counts)), counts, color=REFERENCE)
-        ax.bar_label(bars, labels=[str(c) if c else "" for c in counts], fontsize=8)
-        ax.set_xticks(range(len(labels)), labels)
-        ax.set_xlabel("score")
-        ax.set_ylabel("students")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(plain(title), loc="left")
-
-    svg = _draw(2.8, title, prefix, paint, None)
-    words = "Histogram of the students' scores: " + (
-        ", ".join(f"{_count(n, 'student')} at {label}" for label, n in distribution if n)
-        or "no students"
-    )
-    return Plot(title=title, svg=svg, description=words + ".")
-
-
-# Okabe-Ito (colour-blind safe) for up to seven diagnoses, then tab20; grey is "other".
-PALETTE = ["#d55e00", "#e69f00", "#cc79a7", "#56b4e9", "#009e73", "#0072b2", "#f0e442"]
-OTHER = "#999999"
-
-
-def distinct_colours(count: int) -> list[str]:
-    """`count` colours, no two alike (while there are at most 20)."""
-    if count <= len(PALETTE):
-        return PALETTE[:count]
-    from matplotlib.colors import to_hex
-
-    table = [to_hex(c) for c in matplotlib.colormaps["tab20"].colors if to_hex(c) != "#7f7f7f"]
-    return [table[i % len(table)] for i in range(count)]
-
-
-def failure_bars(
-    rows: Sequence[tuple[str, int, int, Sequence[tuple[str, int]]]], prefix: str = "f"
-) -> Plot:
-    """Per function (label, failed, graded, [(diagnosis, count), ...]): the share of students
-    who failed it, stacked by diagnosis (the most common ones; the rest as "other")."""
-    title = "Share of students who lost points, by function and diagnosis"
-    labels_seen: list[str] = []
-    for _, _, _, diagnoses in rows:
-        for label, _ in diagnoses:
-            if label not in labels_seen and label != "other":
-                labels_seen.append(label)
-    colours = dict(zip(labels_seen, distinct_colours(len(labels_seen)), strict=True))
-    colours["other"] = OTHER
-
-    def paint(figure: MplFigure) -> None:
-        ax = figure.add_subplot()
-        used: set[str] = set()
-        for y, (_, _, graded, diagnoses) in enumerate(rows):
-            left = 0.0
-            for label, count in diagnoses:
-                share = 100.0 * count / graded if graded else 0.0
-                ax.barh(
-                    y,
-                    share,
-                    left=left,
-                    color=colours[label],
-                    label=None if label in used else plain(label),
-                    edgecolor="white",
-                    linewidth=0.5,
-                )
-                used.add(label)
-                left += share
-        ax.set_yticks(range(len(rows)), [plain(row[0]) for row in rows])
-        ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set_xlim(0, 100)
-        ax.set_xlabel("% of students")
-        figure.suptitle(plain(title), x=0.01, ha="left", fontsize=11)
-        if used:
-            figure.legend(loc="outside lower center", ncol=2, fontsize=8)
-
-    height = min(9.0, 1.8 + 0.32 * max(len(rows), 1) + 0.2 * len(colours))
-    svg = _draw(height, title, prefix, paint, None)
-    parts = []
-    for label, failed, graded, diagnoses in rows:
-        top = ", ".join(f"{name} ({count})" for name, count in diagnoses[:3])
-        parts.append(f"{label}: {failed} of {graded} failed" + (f", mostly {top}" if top else ""))
-    words = "Stacked bar chart of failure rates per function. " + (
-        "; ".join(parts) if parts else "No function was failed."
-    )
-    return Plot(title=title, svg=svg, description=words)
