@@ -1,0 +1,455 @@
+"""The service's store: every submission's bytes on disk and its row in SQLite, durably.
+
+    store = Store("data/", course)            # data/store.sqlite, data/submissions/<id>/
+    submission = store.accept("s001", "hw1", "hw1.ipynb", data)   # durable when it returns
+    claimed = store.claim_next()              # queued -> grading, attempts + 1
+    store.record_result(claimed.id, __version__, report_json, "graded")
+
+Decisions a reader needs to know:
+
+- Durability: `accept` writes the bytes to a temporary file, fsyncs it, renames it to
+  `submissions/<id>/<safe name>` and fsyncs the directories, then inserts the row and
+  commits (WAL, synchronous=FULL) before it returns. An acknowledged submission survives
+  the process being killed at any moment (and a power loss). A crash between the file and
+  the commit leaves a directory without a row, which nothing reads.
+- Every connection belongs to one thread (`threading.local`); transactions that read then
+  write take the write lock first (BEGIN IMMEDIATE), so several threads or processes can
+  claim and accept at once: nobody is handed the same submission twice, and the
+  per-student limit cannot be overrun by concurrent uploads.
+- Results are keyed by (submission id, grader version): recording the same result again
+  changes nothing. A regrade under another grader version adds a result.
+- A submission left `grading` by a crash is queued again by `requeue_interrupted` (run it
+  at start-up, before any worker); after `max_attempts` interrupted gradings it is marked
+  `failed` with a message rather than crashing the workers forever.
+- With a course, `accept` enforces it: known assignment, a student of the roster, the upload
+  limit, the deadline (late ones refused, or accepted and flagged) and `max_submissions`,
+  which counts the submissions queued, grading or graded (a failed one does not count
+  against the student).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from grader.service.course import Course
+from grader.service.filenames import SubmissionRefused, check_content, safe_filename
+
+__all__ = ["Result", "Store", "Submission", "SubmissionRefused", "StoreError"]
+
+Status = Literal["queued", "grading", "graded", "failed"]
+DEFAULT_MAX_ATTEMPTS = 3
+DB_NAME = "store.sqlite"
+SUBMISSIONS = "submissions"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    safe_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    late INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'grading', 'graded', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions (status, seq);
+CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, assignment, seq);
+CREATE TABLE IF NOT EXISTS results (
+    submission_id TEXT NOT NULL REFERENCES submissions (id),
+    grader_version TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('graded', 'failed')),
+    report_json TEXT,
+    error TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (submission_id, grader_version)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    hash TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('student', 'ta')),
+    subject TEXT NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_subject ON tokens (role, subject);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (an unknown submission id)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: str
+    student: str
+    assignment: str
+    filename: str
+    """The name the client gave, as given."""
+    safe_name: str
+    """The name it is stored under (`safe_filename`)."""
+    sha256: str
+    size: int
+    received_at: datetime
+    late: bool
+    status: Status
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    submission_id: str
+    grader_version: str
+    status: Literal["graded", "failed"]
+    report_json: str | None
+    error: str | None
+    recorded_at: datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """The submissions, results and tokens of one service, under `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        course: Course | None = None,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.course = course
+        self.max_attempts = max_attempts
+        self.submissions_dir = self.data_dir / SUBMISSIONS
+        self.submissions_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.data_dir / DB_NAME
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._connection().executescript(_SCHEMA)
+
+    # ------------------------------------------------------------- connections
+
+    def _connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # autocommit mode: every transaction below is explicit; each thread has its own
+            db = sqlite3.connect(
+                self.db_path, timeout=60, isolation_level=None, check_same_thread=False
+            )
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=60000")
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A transaction holding the write lock from its start (BEGIN IMMEDIATE), committed
+        when the block ends, rolled back if it raises."""
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def read(self, sql: str, *params: object) -> list[sqlite3.Row]:
+        return self._connection().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            with suppress(sqlite3.Error):
+                db.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- accepting
+
+    def accept(
+        self,
+        student: str,
+        assignment: str,
+        filename: str,
+        data: bytes,
+        *,
+        now: datetime | None = None,
+    ) -> Submission:
+        """Store a submission durably and queue it; SubmissionRefused (nothing stored) when
+        the file or, with a course, the course's rules refuse it."""
+        now = now or utc_now()
+        safe_name = safe_filename(filename)
+        late = False
+        limit = None
+        if self.course is not None:
+            limit = self.course.limits.upload_bytes
+            late = self._check_course(student, assignment, now)
+        check_content(safe_name, data, limit)
+        submission_id = uuid.uuid4().hex
+        directory = self.submissions_dir / submission_id
+        _write_durably(directory, safe_name, data)
+        try:
+            with self.write() as db:
+                if self.course is not None:
+                    self._check_limit(db, student, assignment)
+                db.execute(
+                    "INSERT INTO submissions (id, student, assignment, filename, safe_name,"
+                    " sha256, size, received_at, late, status, attempts)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0)",
+                    (
+                        submission_id,
+                        student,
+                        assignment,
+                        filename,
+                        safe_name,
+                        hashlib.sha256(data).hexdigest(),
+                        len(data),
+                        now.astimezone(UTC).isoformat(),
+                        int(late),
+                    ),
+                )
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return self.get(submission_id)
+
+    def _check_course(self, student: str, assignment: str, now: datetime) -> bool:
+        """Whether the submission is late; SubmissionRefused if the course refuses it."""
+        assert self.course is not None
+        if assignment not in self.course.assignments:
+            raise SubmissionRefused(f"there is no assignment {assignment!r} in this course")
+        if student not in self.course.students:
+            raise SubmissionRefused(f"{student!r} is not on the course's roster")
+        rules = self.course.assignments[assignment]
+        late = rules.is_late(now)
+        if late and rules.late == "refuse":
+            raise SubmissionRefused(
+                f"the deadline of {assignment} ({rules.deadline.isoformat()}) has passed"
+            )
+        return late
+
+    def _check_limit(self, db: sqlite3.Connection, student: str, assignment: str) -> None:
+        assert self.course is not None
+        limit = self.course.assignments[assignment].max_submissions
+        if self._count(db, student, assignment) >= limit:
+            raise SubmissionRefused(f"you have used all {limit} graded submissions of {assignment}")
+
+    # ------------------------------------------------------------- grading
+
+    def claim_next(self) -> Submission | None:
+        """The oldest queued submission, now `grading` with one more attempt (None: none
+        queued). Safe with several claimers: each submission is handed out once."""
+        with self.write() as db:
+            row = db.execute(
+                "SELECT id FROM submissions WHERE status = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE submissions SET status = 'grading', attempts = attempts + 1 WHERE id = ?",
+                (row["id"],),
+            )
+        return self.get(row["id"])
+
+    def record_result(
+        self,
+        submission_id: str,
+        grader_version: str,
+        report_json: str | None,
+        status: Literal["graded", "failed"],
+        *,
+        error: str | None = None,
+    ) -> bool:
+        """Record the grading of a submission by a grader version and set its status; False
+        (and nothing changed) if that submission already has a result from that version."""
+        if status not in ("graded", "failed"):
+            raise ValueError(f"a result is 'graded' or 'failed', not {status!r}")
+        with self.write() as db:
+            if (
+                db.execute("SELECT 1 FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+                is None
+            ):
+                raise StoreError(f"no submission {submission_id!r}")
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO results (submission_id, grader_version, status,"
+                " report_json, error, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (submission_id, grader_version, status, report_json, error, utc_now().isoformat()),
+            ).rowcount
+            if inserted:
+                db.execute(
+                    "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
+                    (status, error, submission_id),
+                )
+        return bool(inserted)
+
+    def requeue_interrupted(self) -> tuple[list[str], list[str]]:
+        """Queue again every submission left `grading` by a crash; mark `failed` those
+        interrupted `max_attempts` times. Returns (requeued ids, failed ids). Run it at
+        start-up, before any worker claims."""
+        with self.write() as db:
+            rows = db.execute(
+                "SELECT id, attempts FROM submissions WHERE status = 'grading' ORDER BY seq"
+            ).fetchall()
+            requeued, failed = [], []
+            for row in rows:
+                if row["attempts"] >= self.max_attempts:
+                    message = (
+                        f"grading was interrupted {row['attempts']} times (the grading process "
+                        "crashed or was killed), so it is not tried again; a TA can regrade it"
+                    )
+                    db.execute(
+                        "UPDATE submissions SET status = 'failed', error = ? WHERE id = ?",
+                        (message, row["id"]),
+                    )
+                    failed.append(row["id"])
+                else:
+                    db.execute(
+                        "UPDATE submissions SET status = 'queued' WHERE id = ?", (row["id"],)
+                    )
+                    requeued.append(row["id"])
+        return requeued, failed
+
+    # ------------------------------------------------------------- reading
+
+    def get(self, submission_id: str) -> Submission:
+        rows = self.read("SELECT * FROM submissions WHERE id = ?", submission_id)
+        if not rows:
+            raise StoreError(f"no submission {submission_id!r}")
+        return _submission(rows[0])
+
+    def path_of(self, submission: Submission) -> Path:
+        """Where the submission's bytes are."""
+        return self.submissions_dir / submission.id / submission.safe_name
+
+    def history(self, student: str, assignment: str | None = None) -> list[Submission]:
+        """The student's submissions, oldest first."""
+        if assignment is None:
+            rows = self.read("SELECT * FROM submissions WHERE student = ? ORDER BY seq", student)
+        else:
+            rows = self.read(
+                "SELECT * FROM submissions WHERE student = ? AND assignment = ? ORDER BY seq",
+                student,
+                assignment,
+            )
+        return [_submission(row) for row in rows]
+
+    def count(self, student: str, assignment: str) -> int:
+        """The submissions that use up the student's `max_submissions`: queued, grading or
+        graded (not failed)."""
+        return self._count(self._connection(), student, assignment)
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, student: str, assignment: str) -> int:
+        return db.execute(
+            "SELECT COUNT(*) FROM submissions WHERE student = ? AND assignment = ?"
+            " AND status != 'failed'",
+            (student, assignment),
+        ).fetchone()[0]
+
+    def counted(self, student: str, assignment: str) -> Submission | None:
+        """The submission that counts: the student's latest graded one (None: none yet)."""
+        rows = self.read(
+            "SELECT * FROM submissions WHERE student = ? AND assignment = ?"
+            " AND status = 'graded' ORDER BY seq DESC LIMIT 1",
+            student,
+            assignment,
+        )
+        return _submission(rows[0]) if rows else None
+
+    def all_submissions(self, assignment: str | None = None) -> list[Submission]:
+        """Every submission (of one assignment), oldest first: what a TA sees."""
+        if assignment is None:
+            rows = self.read("SELECT * FROM submissions ORDER BY seq")
+        else:
+            rows = self.read(
+                "SELECT * FROM submissions WHERE assignment = ? ORDER BY seq", assignment
+            )
+        return [_submission(row) for row in rows]
+
+    def results(self, submission_id: str) -> list[Result]:
+        """The results recorded for a submission, oldest first (one per grader version)."""
+        rows = self.read(
+            "SELECT * FROM results WHERE submission_id = ? ORDER BY rowid", submission_id
+        )
+        return [
+            Result(
+                submission_id=row["submission_id"],
+                grader_version=row["grader_version"],
+                status=row["status"],
+                report_json=row["report_json"],
+                error=row["error"],
+                recorded_at=datetime.fromisoformat(row["recorded_at"]),
+            )
+            for row in rows
+        ]
+
+
+def _submission(row: sqlite3.Row) -> Submission:
+    return Submission(
+        id=row["id"],
+        student=row["student"],
+        assignment=row["assignment"],
+        filename=row["filename"],
+        safe_name=row["safe_name"],
+        sha256=row["sha256"],
+        size=row["size"],
+        received_at=datetime.fromisoformat(row["received_at"]),
+        late=bool(row["late"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        error=row["error"],
+    )
+
+
+def _write_durably(directory: Path, name: str, data: bytes) -> None:
+    """`directory/name` holds `data` on disk, or does not exist: written to a temporary file,
+    fsynced, renamed, and both directories fsynced (the new entries are on disk too)."""
+    directory.mkdir()
+    temporary = directory / f".{name}.tmp"
+    with open(temporary, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, directory / name)
+    _fsync_directory(directory)
+    _fsync_directory(directory.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
