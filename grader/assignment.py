@@ -121,17 +121,30 @@ def check_points(value: object, exercise: str) -> float:
     return float(value)
 
 
+def read_toml(path: Path, error: type[Exception]) -> dict:
+    """A TOML file's table; `error` (with the path and what is wrong) when it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a text file (UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def fixed_set(exercises: Sequence[str], assignment: Assignment | None) -> Assignment:
+    """What `grade`, `batch` and Gradescope grade: the assignment file's exercises, those
+    named, or every exercise (AssignmentError when given both)."""
+    if assignment is not None and exercises:
+        raise AssignmentError("give either an assignment or exercises, not both")
+    return assignment or Assignment.of(exercises)
+
+
 def load_assignment(path: Path | str) -> Assignment:
     """Read an assignment file (TOML); AssignmentError says what is wrong with it."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AssignmentError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise AssignmentError(f"{path}: not a text file (UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AssignmentError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, AssignmentError)
     try:
         return parse_assignment(data)
     except AssignmentError as exc:

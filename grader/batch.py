@@ -146,7 +146,6 @@ class BatchOptions:
 
     def grade_options(self, student: str) -> GradeOptions:
         return GradeOptions(
-            exercises=tuple(self.exercises),
             assignment=self.graded(),
             student_id=student,
             course_salt=self.course_salt,
@@ -381,7 +380,7 @@ def grade_batch(
     reports_dir = out / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     db_path = Path(options.db_path) if options.db_path is not None else out / "gradebook.sqlite"
-    assignment = graded.name or directory.resolve().name
+    assignment = graded.name  # the folder's name unless one was given (above)
     submissions, ignored = discover(directory, exclude=(out, db_path))
 
     outcomes: dict[str, StudentOutcome] = {}

@@ -177,6 +177,12 @@ def environment_packs() -> list[str]:
 # ------------------------------------------------------------------ the catalogue
 
 
+def absolute(source: str) -> str:
+    """A pack's name that means the same from any directory: a directory's resolved path;
+    a module name as it is."""
+    return str(Path(source).resolve()) if Path(source).is_dir() else source
+
+
 def load(sources: Sequence[str] = (), *, installed: bool = True) -> Catalogue:
     """The built-in pack plus the packs named (then those of GRADER_PACKS and the installed
     entry points, with `installed`). The same pack named twice is loaded once; two exercises
@@ -187,7 +193,7 @@ def load(sources: Sequence[str] = (), *, installed: bool = True) -> Catalogue:
     packs = [built_in_pack()]
     seen: set[str] = set()
     for source in names:
-        key = str(Path(source).resolve()) if Path(source).is_dir() else source
+        key = absolute(source)
         if key in seen:
             continue
         seen.add(key)
@@ -227,8 +233,8 @@ def use(sources: Sequence[str]) -> Catalogue:
     """Add packs (`--pack`) to this process's catalogue, and to GRADER_PACKS, so that the
     processes it starts (batch workers) load them too."""
     global _current
-    absolute = [str(Path(s).resolve()) if Path(s).is_dir() else s for s in sources]
-    _current = load(absolute)
+    named = [absolute(source) for source in sources]
+    _current = load(named)
     known = environment_packs()
-    os.environ[ENVIRONMENT] = os.pathsep.join(known + [s for s in absolute if s not in known])
+    os.environ[ENVIRONMENT] = os.pathsep.join(known + [s for s in named if s not in known])
     return _current

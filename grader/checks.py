@@ -316,24 +316,26 @@ def with_seed(args: dict, offset: int) -> dict:
 
 
 def check_reproducible(
-    box: Sandbox, context: FunctionContext, passed: list[tuple[InstanceVerdict, Any]]
+    box: Sandbox, context: FunctionContext, passed: list[InstanceVerdict]
 ) -> None:
     """The contract says to shuffle with `rng`: call again with the same rng (the same
     batches are due) and with other seeds (some other order is due, for m >= 8)."""
     spec = context.spec
     plans, arg_sets = [], []
-    for verdict, value in passed:
+    for verdict in passed:
         args = verdict.instance.args
         offsets = [0]
         if args["X"].shape[1] >= MIN_EXAMPLES_FOR_ORDER:
             offsets += list(OTHER_SEEDS)
-        plans.append((verdict, value, len(offsets)))
+        plans.append((verdict, len(offsets)))
         for offset in offsets:
             arg_sets.append(tuple(to_wire(with_seed(args, offset)[p]) for p in spec.params))
     outcomes = iter(box.call_many(spec.name, arg_sets, return_args=False))
-    for verdict, value, n in plans:
+    for verdict, n in plans:
         again, *others = [next(outcomes) for _ in range(n)]
-        verdict.finding = reproducibility_finding(verdict.instance.args, value, again, others)
+        verdict.finding = reproducibility_finding(
+            verdict.instance.args, verdict.value, again, others
+        )
 
 
 def reproducibility_finding(
@@ -362,7 +364,7 @@ FOLLOW_UPS = {"minibatches": check_reproducible}
 
 
 def consistent_with_own_forward(
-    box: Sandbox, context: FunctionContext, failed: list[tuple[InstanceVerdict, Any]]
+    box: Sandbox, context: FunctionContext, failed: list[InstanceVerdict]
 ) -> None:
     """Re-diagnose wrong gradients that follow from the student's own (wrong) forward pass.
 
@@ -374,21 +376,21 @@ def consistent_with_own_forward(
     gradient = context.spec.gradient
     if gradient is None or gradient.forward is None:
         return
-    failed = [(v, g) for v, g in failed if context.failed_on(gradient.forward, v.instance)]
+    failed = [v for v in failed if context.failed_on(gradient.forward, v.instance)]
     if not failed:
         return
     forward = context.exercise.function(gradient.forward)
     plans, arg_sets = [], []
-    for verdict, got in failed:
+    for verdict in failed:
         pairs = gradient.pairs(verdict.instance.args)
         directions = list(gradcheck.directions_for(verdict.instance.args, pairs, context.rng))
         points = [p for d in directions for p in gradcheck.stencil_points(verdict.instance.args, d)]
-        plans.append((verdict, got, pairs, directions, points))
+        plans.append((verdict, pairs, directions, points))
         arg_sets += [tuple(to_wire(point[p]) for p in forward.params) for point in points]
     outcomes = iter(box.call_many(forward.name, arg_sets, return_args=False, diagnostic=True))
-    for verdict, got, pairs, directions, points in plans:
+    for verdict, pairs, directions, points in plans:
         losses = [own_loss(gradient, next(outcomes), point) for point in points]
-        if gradcheck.matches_losses(got, losses, pairs, directions):
+        if gradcheck.matches_losses(verdict.value, losses, pairs, directions):
             verdict.finding = Finding(
                 Diagnosis(
                     code="forward_wrong",
@@ -420,30 +422,30 @@ def check_function(box: Sandbox, load: LoadResult, context: FunctionContext) -> 
     arg_sets = [tuple(to_wire(i.args[p]) for p in spec.params) for i in context.instances]
     outcomes = box.call_many(spec.name, arg_sets)
     checker = CHECKERS[spec.check]
-    failed_values: list[tuple[InstanceVerdict, Any]] = []
-    passed: list[tuple[InstanceVerdict, Any]] = []
     for instance, sent, outcome in zip(context.instances, arg_sets, outcomes, strict=True):
         verdict = InstanceVerdict(instance, stdout=outcome.stdout)
-        if outcome.ok:
-            verdict.value, verdict.answered = outcome.value, True
         if not outcome.ok:
             verdict.finding = error_finding(outcome.error)
         else:
+            verdict.value, verdict.answered = outcome.value, True
             verdict.finding = checker(context, instance, outcome) or warning_finding(spec, outcome)
             mutated = mutated_arguments(sent, outcome.args_after, spec.params)
             if verdict.finding is None and mutated:
                 verdict.finding = mutation_finding(mutated)
-            if verdict.finding is None:
-                passed.append((verdict, outcome.value))
-            elif verdict.finding.diagnosis.code in FORWARD_SUSPECTS:
-                failed_values.append((verdict, outcome.value))
         context.verdicts.append(verdict)
+    passed = [v for v in context.verdicts if v.passed]
+    suspects = [
+        v
+        for v in context.verdicts
+        if v.answered
+        and not v.passed
+        and v.finding.diagnosis.code in FORWARD_SUSPECTS
+        and v.instance.gradient_check
+    ]
     follow_up = FOLLOW_UPS.get(spec.check)
     if follow_up is not None and passed:
         follow_up(box, context, passed)
-    consistent_with_own_forward(
-        box, context, [(v, g) for v, g in failed_values if v.instance.gradient_check]
-    )
+    consistent_with_own_forward(box, context, suspects)
     return summarise(spec, context.verdicts)
 
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader import __version__
-from grader.assignment import Assignment
+from grader.assignment import Assignment, fixed_set
 from grader.renderers.gradescope import VISIBILITIES
 from grader.sandbox.isolation import ISOLATION_CHOICES
 
@@ -96,12 +96,10 @@ class AutograderConfig:
         if self.isolation not in ISOLATION_CHOICES:
             raise ValueError(f"isolation must be one of {', '.join(ISOLATION_CHOICES)}")
         check_submission_choice(self.submission)
-        if self.assignment is not None and self.exercises:
-            raise ValueError("give either an assignment or exercises, not both")
         self.graded()
 
     def graded(self) -> Assignment:
-        return self.assignment or Assignment.of(self.exercises)
+        return fixed_set(self.exercises, self.assignment)
 
 
 class MetadataError(Exception):

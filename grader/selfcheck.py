@@ -29,7 +29,6 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
-import io
 import linecache
 import os
 import sys
@@ -53,10 +52,6 @@ MAX_ARRAY_BYTES = 1_000_000
 #: Largest literal (characters of its repr) sent as a global value.
 MAX_LITERAL_CHARS = 100_000
 FUTURE_LINE = "from __future__ import annotations\n"
-HTML_FORMAT = (
-    "<pre style=\"font-family: Menlo, Consolas, 'DejaVu Sans Mono', 'Courier New', "
-    'monospace; line-height: 1.3; white-space: pre; overflow-x: auto">{code}</pre>'
-)
 
 
 class CheckReport(Report):
@@ -516,19 +511,6 @@ def in_ipython() -> bool:
 def in_jupyter() -> bool:
     """A Jupyter kernel (notebook, lab, VS Code, Colab), where HTML can be displayed."""
     return getattr(_ipython_shell(), "kernel", None) is not None
-
-
-def report_html(report: Report, width: int = 110) -> str:
-    """The terminal table as a self-contained HTML fragment (inline styles)."""
-    from rich.console import Console
-
-    from grader.terminal import report_renderable
-
-    console = Console(
-        record=True, file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
-    )
-    console.print(report_renderable(report))
-    return console.export_html(inline_styles=True, code_format=HTML_FORMAT)
 
 
 def show_report(report: Report) -> None:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from grader import catalogue
 from grader.cli import main
+from grader.engine import own_functions
 
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 SIDECARS = sorted(SAMPLES.glob("*.expected.json"))
@@ -21,14 +22,7 @@ def written_for(sample: Path) -> list[str]:
     (so an exercise added to the catalogue later changes no sample's outcome)."""
     source = sample.read_text()
     defined = set(re.findall(r"def (\w+)\(", source))
-    everything = catalogue.current().exercises
-    shared = {
-        f
-        for e in everything
-        for f in e.function_names
-        if sum(f in other.function_names for other in everything) > 1
-    }
-    chosen = [e.name for e in everything if (set(e.function_names) - shared) & defined]
+    chosen = [e.name for e in catalogue.current().exercises if own_functions(e) & defined]
     assert chosen, f"{sample.name} defines no exercise function"
     return chosen
 

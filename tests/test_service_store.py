@@ -98,10 +98,10 @@ def test_the_kill_test(tmp_path):
         crashed = store.claim_next()
         assert store.requeue_interrupted() == ([crashed.id], [])
         graded = 0
-        while grade_next(store, course, data_dir):
+        while grade_next(store, course):
             graded += 1
         assert graded == len(stored)
-        assert not grade_next(store, course, data_dir)
+        assert not grade_next(store, course)
         for submission in store.all_submissions():
             assert submission.status == "graded", submission
             assert len(store.results(submission.id)) == 1

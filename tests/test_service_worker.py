@@ -26,9 +26,9 @@ def test_grade_next_grades_a_correct_and_a_buggy_submission(tmp_path):
         buggy = store.accept(
             "s002", "hw1", "hw.py", (SAMPLES / "bug_chain_backward_db.py").read_bytes()
         )
-        assert grade_next(store, course, store.data_dir)
-        assert grade_next(store, course, store.data_dir)
-        assert not grade_next(store, course, store.data_dir)
+        assert grade_next(store, course)
+        assert grade_next(store, course)
+        assert not grade_next(store, course)
         reports = {}
         for submission in (correct, buggy):
             state = store.get(submission.id)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from grader import catalogue
-from grader.assignment import Assignment, AssignmentError, load_assignment
+from grader.assignment import Assignment, AssignmentError, fixed_set, load_assignment
 from grader.engine import GradeOptions
 from grader.public_instances import InstanceFileError, read_instances
 from grader.sandbox import ISOLATION_CHOICES, IsolationUnavailable, Limits
@@ -103,9 +103,10 @@ ASSIGNMENT_FILE_OPTION = click.option(
 
 def fixed_assignment(exercises: tuple[str, ...], assignment: Assignment | None) -> Assignment:
     """What `grade`, `batch` and Gradescope grade: the file's, the -e exercises, or all."""
-    if assignment is not None and exercises:
-        raise click.UsageError("give either --assignment or --exercise, not both")
-    return assignment or Assignment.of(exercises)
+    try:
+        return fixed_set(exercises, assignment)
+    except AssignmentError:
+        raise click.UsageError("give either --assignment or --exercise, not both") from None
 
 
 SALT_OPTION = click.option(

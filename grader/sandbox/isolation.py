@@ -593,7 +593,7 @@ def prewarm(
     """
     try:
         if not wait:
-            mode = isolation if isolation != "auto" else _forced()
+            mode = wanted_isolation(isolation)
             mode = "strong" if mode == "auto" else mode
             if mode == "strong" and not sys.platform.startswith("linux"):
                 mode = "fallback"

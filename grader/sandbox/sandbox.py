@@ -195,9 +195,7 @@ class Sandbox:
 
     def _budget_error(self) -> CallError:
         if self._diagnosing:
-            return self._diagnosis_skipped(
-                f"the {self.limits.diagnostic_seconds:g} s for diagnostic calls are used up"
-            )
+            return self._diagnostic_cap_used_up()
         s = self.limits.submission_seconds
         return CallError(
             "budget", f"not run: the {s:g} s time budget for this submission is used up"
@@ -456,9 +454,7 @@ class Sandbox:
         """Why diagnostic calls must not run now, if so."""
         limits = self.limits
         if self.diagnostic_seconds_left <= 0:
-            return self._diagnosis_skipped(
-                f"the {limits.diagnostic_seconds:g} s for diagnostic calls are used up"
-            )
+            return self._diagnostic_cap_used_up()
         reserve = max(limits.call_seconds, DIAGNOSTIC_RESERVE * limits.submission_seconds)
         if self.seconds_left < reserve:
             return self._diagnosis_skipped(
@@ -466,6 +462,11 @@ class Sandbox:
                 "budget are left"
             )
         return None
+
+    def _diagnostic_cap_used_up(self) -> CallError:
+        return self._diagnosis_skipped(
+            f"the {self.limits.diagnostic_seconds:g} s for diagnostic calls are used up"
+        )
 
     @staticmethod
     def _diagnosis_skipped(why: str) -> CallError:

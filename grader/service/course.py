@@ -26,7 +26,6 @@ assignment's exercises are checked against it.
 from __future__ import annotations
 
 import csv
-import tomllib
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +42,7 @@ from pydantic import (
 )
 
 from grader import catalogue
-from grader.assignment import Assignment, AssignmentError, load_assignment
+from grader.assignment import Assignment, AssignmentError, load_assignment, read_toml
 
 DEFAULT_UPLOAD_BYTES = 2 * 1024 * 1024
 DEFAULT_REQUESTS_PER_MINUTE = 30
@@ -138,14 +137,7 @@ class Course(_Strict):
 def load_course(path: Path | str) -> Course:
     """Read and check a course file; CourseError says where and what is wrong."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CourseError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CourseError(f"{path}: not a text file (UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, CourseError)
     try:
         course = Course.model_validate(data)
     except ValidationError as exc:

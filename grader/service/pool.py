@@ -31,7 +31,7 @@ def _work(course_file: str, data_dir: str, stop, poll_seconds: float) -> None:
     course = load_course(course_file)
     with Store(data_dir, course) as store:
         while not stop.is_set():
-            if not grade_next(store, course, data_dir):
+            if not grade_next(store, course):
                 stop.wait(poll_seconds)
 
 

@@ -1,7 +1,7 @@
 """The local grading loop: claim a queued submission, grade it, record the report.
 
     store.requeue_interrupted()                  # at start-up, before any worker
-    while grade_next(store, course, data_dir):   # one submission per call
+    while grade_next(store, course):             # one submission per call
         pass
 
 Each submission is graded by `grader.engine.grade` on its assignment's fixed exercises and
@@ -36,7 +36,6 @@ def grade_options(course: Course, submission: Submission) -> GradeOptions:
 def grade_next(
     store: Store,
     course: Course,
-    data_dir: Path | str | None = None,
     *,
     grade_function: Callable[[Path, GradeOptions], Report] = grade,
 ) -> bool:
@@ -44,10 +43,8 @@ def grade_next(
     submission = store.claim_next()
     if submission is None:
         return False
-    base = Path(data_dir) if data_dir is not None else store.data_dir
-    path = base / "submissions" / submission.id / submission.safe_name
     try:
-        report = grade_function(path, grade_options(course, submission))
+        report = grade_function(store.path_of(submission), grade_options(course, submission))
     except Exception as exc:  # the grader's own failure: recorded, the loop goes on
         message = f"the grader failed on this submission: {type(exc).__name__}: {exc}"
         store.record_result(submission.id, __version__, None, "failed", error=message)
@@ -56,9 +53,9 @@ def grade_next(
     return True
 
 
-def grade_all(store: Store, course: Course, data_dir: Path | str | None = None) -> int:
+def grade_all(store: Store, course: Course) -> int:
     """Grade until nothing is queued; the number graded."""
     graded = 0
-    while grade_next(store, course, data_dir):
+    while grade_next(store, course):
         graded += 1
     return graded
