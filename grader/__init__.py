@@ -1,7 +1,9 @@
 """grader: an autograder for gradient-descent and backpropagation exercises.
 
-`from grader import check` gives the in-notebook self-check (`grader.selfcheck.check`). It
-is imported on first use, so `import grader` stays cheap (no numpy, rich or pydantic).
+`from grader import check` gives the in-notebook self-check (`grader.selfcheck.check`);
+`from grader import submit` hands a file in to a course's `grader serve`
+(`grader.client.submit`). Both are imported on first use, so `import grader` stays cheap
+(no numpy, rich or pydantic).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"check": "grader.selfcheck"}
+_LAZY = {"check": "grader.selfcheck", "submit": "grader.client"}
 
-__all__ = ["__version__", "check"]
+__all__ = ["__version__", "check", "submit"]
 
 
 def __getattr__(name: str) -> Any:

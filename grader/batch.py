@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import signal
 import stat
@@ -53,7 +52,7 @@ import traceback
 import types
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -66,6 +65,7 @@ from grader.gradebook import Gradebook, Run, write_gradebook_csv
 from grader.report import Report
 from grader.sandbox import Limits, prewarm
 from grader.sandbox.isolation import resolve, wanted_isolation
+from grader.workers import as_if_interactive, worker_context
 
 CODE_SUFFIXES = (".py", ".ipynb")
 _HASH_SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
@@ -679,46 +679,8 @@ def _describe_exception(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- the pool
 
 
-_PRELOAD = ["numpy", "exercises", "grader.engine", "grader.batch"]
-
-
 class WorkerStartError(RuntimeError):
     """A worker process died before it was ready: the batch cannot run on this machine."""
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Forkserver (imports done once, no parent threads inherited), else spawn."""
-    try:
-        context = multiprocessing.get_context("forkserver")
-    except ValueError:  # no forkserver on this platform
-        return multiprocessing.get_context("spawn")
-    context.set_forkserver_preload(_PRELOAD)
-    return context
-
-
-@contextmanager
-def _as_if_interactive():
-    """Start workers as from an interactive session, so they never re-run the caller's script.
-
-    multiprocessing re-imports the parent's `__main__` in every worker; a TA's script that
-    calls `grade_batch` without an `if __name__ == "__main__":` guard would then start a
-    batch in every worker. Workers only need the grader, so they are started as if
-    `__main__` had no file (as in Jupyter).
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    saved = {
-        name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__
-    }
-    main.__dict__.pop("__file__", None)
-    main.__dict__["__spec__"] = None
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
 
 
 def _worker_main(
@@ -759,7 +721,7 @@ class _Worker:
             args=(child_conn, grade_function, isolation, pages),
             daemon=True,
         )
-        with _as_if_interactive():
+        with as_if_interactive():
             self.process.start()
         child_conn.close()
         self.ready = False
@@ -809,7 +771,7 @@ class _Worker:
 def _grade_in_pool(
     tasks: Sequence[_Task], options: BatchOptions, count: int, finish: Finish
 ) -> None:
-    context = _context()
+    context = worker_context()
     pending = deque(tasks)
     workers: list[_Worker] = []
     key = 0

@@ -34,6 +34,8 @@ COMMAND_MODULES = {
     "doctor": "catalogue_commands",
     "show": "contract_commands",
     "validate-pack": "pack_commands",
+    "serve": "service_commands",
+    "submit": "service_commands",
 }
 
 

@@ -94,13 +94,15 @@ class ExerciseView:
     checks: list[CheckView]
 
 
-def html_page(report: Report, *, back_href: str | None = None) -> str:
+def html_page(
+    report: Report, *, back_href: str | None = None, back_label: str = "class page"
+) -> str:
     """The whole page for `report`: a complete HTML document. `back_href`: a link back (the
-    class page, relative) shown at the top."""
+    class page, relative) shown at the top, labelled `back_label`."""
     return (
         environment()
         .get_template("report.html")
-        .render(**report_context(report), back_href=back_href)
+        .render(**report_context(report), back_href=back_href, back_label=back_label)
     )
 
 

@@ -7,7 +7,8 @@
 
     [limits]                       # optional
     upload_bytes = 2097152         # the largest submission accepted (default 2 MB)
-    requests_per_minute = 30       # per token (default 30)
+    requests_per_minute = 30       # per student token, and per address for failed logins
+    ta_requests_per_minute = 600   # per TA token (a dashboard asks for more)
 
     [assignments.hw1]
     exercises = ["chain_rule", "activations"]   # or: file = "hw1.toml" (an assignment file)
@@ -46,6 +47,7 @@ from grader.assignment import Assignment, AssignmentError, load_assignment, read
 
 DEFAULT_UPLOAD_BYTES = 2 * 1024 * 1024
 DEFAULT_REQUESTS_PER_MINUTE = 30
+DEFAULT_TA_REQUESTS_PER_MINUTE = 600
 STUDENT_ID_COLUMN = "student_id"
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -68,6 +70,7 @@ class CourseInfo(_Strict):
 class Limits(_Strict):
     upload_bytes: int = Field(DEFAULT_UPLOAD_BYTES, gt=0)
     requests_per_minute: int = Field(DEFAULT_REQUESTS_PER_MINUTE, gt=0)
+    ta_requests_per_minute: int = Field(DEFAULT_TA_REQUESTS_PER_MINUTE, gt=0)
 
 
 class CourseAssignment(_Strict):
@@ -107,6 +110,7 @@ class Course(_Strict):
     assignments: dict[Name, CourseAssignment] = Field(min_length=1)
     _students: tuple[str, ...] = PrivateAttr(default=())
     _path: Path | None = PrivateAttr(default=None)
+    _roster_path: Path | None = PrivateAttr(default=None)
 
     @property
     def name(self) -> str:
@@ -124,6 +128,17 @@ class Course(_Strict):
     @property
     def path(self) -> Path | None:
         return self._path
+
+    def roster_columns(self) -> dict[str, dict[str, str]]:
+        """Every column of the roster (name, email, ...), by student id."""
+        if self._roster_path is None:
+            return {}
+        text = self._roster_path.read_text(encoding="utf-8-sig")
+        return {
+            row[STUDENT_ID_COLUMN]: {key: value or "" for key, value in row.items() if key}
+            for row in csv.DictReader(text.splitlines())
+            if row.get(STUDENT_ID_COLUMN)
+        }
 
     def assignment(self, name: str) -> CourseAssignment:
         """The assignment; KeyError (with the known names) for an unknown one."""
@@ -147,6 +162,7 @@ def load_course(path: Path | str) -> Course:
         course.course.roster if course.course.roster.is_absolute() else base / course.course.roster
     )
     course._students = read_roster(roster, field="course.roster", course_file=path)
+    course._roster_path = roster
     course._path = path
     _load_packs(course, base, path)
     for name, assignment in course.assignments.items():

@@ -1,38 +1,65 @@
-"""A local pool of grading processes, each looping on `grade_next` until told to stop.
+"""A local pool of grading processes, each looping on `grade_next` while the pool lives.
 
-    with LocalPool(course_file, data_dir, workers=2):
-        ...                       # submissions accepted meanwhile are graded
+    pool = LocalPool(course_file, data_dir, workers=2).start()
+    ...                           # submissions accepted meanwhile are graded
+    pool.replace_dead()           # call now and then: a dead worker's claim is queued again
+    pool.stop()
 
 Starting the pool first queues again what a crash left `grading`
-(`Store.requeue_interrupted`); each worker opens its own store and reloads the course
-(packs included), then claims, grades and records one submission at a time, sleeping
-`poll_seconds` when nothing is queued. Processes are started the way `grader batch` starts
-its workers (a forkserver with the grader imported once). Not done yet: a worker that dies
-is not replaced while the pool runs, and its submission stays `grading` until the next
-start.
+(`Store.requeue_interrupted`). Each worker opens its own store and reloads the course
+(packs included), then claims, grades and records one submission at a time, waiting
+`poll_seconds` when nothing is queued.
+
+A worker holds the reading end of a pipe whose writing end only the pool holds. When the
+pool stops, or the process that holds it dies (even by SIGKILL), the worker reads end of
+file and leaves after the submission it is grading: no orphan goes on grading behind a
+dead server. `replace_dead` starts a new worker for each one that died and queues again
+the submission it was grading (after `max_attempts` such deaths the submission is
+`failed`, so one that kills its worker every time cannot loop forever).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import socket
+import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from grader.batch import _as_if_interactive, _context
 from grader.service.course import load_course
 from grader.service.store import Store
 from grader.service.worker import grade_next
+from grader.workers import as_if_interactive, worker_context
 
 _STOP_SECONDS = 30.0
 
 
-def _work(course_file: str, data_dir: str, stop, poll_seconds: float) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool
+def worker_name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}"
+
+
+def _pool_gone(alive: Connection, timeout: float) -> bool:
+    """Wait up to `timeout` seconds; True once the pool has closed its end (or died)."""
+    if not alive.poll(timeout):
+        return False
+    try:
+        alive.recv_bytes()
+    except (EOFError, OSError):
+        return True
+    return False
+
+
+def _work(course_file: str, data_dir: str, alive: Connection, poll_seconds: float) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool stops its workers
     course = load_course(course_file)
+    name = worker_name(os.getpid())
     with Store(data_dir, course) as store:
-        while not stop.is_set():
-            if not grade_next(store, course):
-                stop.wait(poll_seconds)
+        while True:
+            graded = grade_next(store, course, worker=name)
+            if _pool_gone(alive, 0.0 if graded else poll_seconds):
+                return
 
 
 class LocalPool:
@@ -42,40 +69,67 @@ class LocalPool:
         data_dir: Path | str,
         workers: int = 2,
         *,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = 0.2,
     ) -> None:
         self.course_file = str(course_file)
         self.data_dir = str(data_dir)
         self.workers = workers
         self.poll_seconds = poll_seconds
-        self._context = _context()
-        self._stop = self._context.Event()
-        self.processes: list[multiprocessing.process.BaseProcess] = []
+        self._context = worker_context()
+        self._lock = threading.Lock()
+        self.processes: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
 
     def start(self) -> LocalPool:
         with Store(self.data_dir) as store:
             store.requeue_interrupted()
-        with _as_if_interactive():
+        with self._lock:
             for _ in range(self.workers):
-                process = self._context.Process(
-                    target=_work,
-                    args=(self.course_file, self.data_dir, self._stop, self.poll_seconds),
-                    daemon=True,
-                )
-                process.start()
-                self.processes.append(process)
+                self.processes.append(self._start_one())
         return self
+
+    def _start_one(self) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+        reader, writer = self._context.Pipe(duplex=False)
+        with as_if_interactive():
+            process = self._context.Process(
+                target=_work,
+                args=(self.course_file, self.data_dir, reader, self.poll_seconds),
+                daemon=True,
+            )
+            process.start()
+        reader.close()  # the worker has its own copy; the pool keeps only the writing end
+        return process, writer
+
+    @property
+    def alive(self) -> int:
+        return sum(process.is_alive() for process, _ in self.processes)
+
+    def replace_dead(self) -> list[str]:
+        """Start a new worker for each dead one and queue again what it was grading;
+        returns the ids queued again (or failed after too many deaths)."""
+        touched: list[str] = []
+        with self._lock:
+            for index, (process, writer) in enumerate(self.processes):
+                if process.is_alive() or process.pid is None:
+                    continue
+                writer.close()
+                with Store(self.data_dir) as store:
+                    requeued, failed = store.requeue_interrupted(worker_name(process.pid))
+                touched += requeued + failed
+                self.processes[index] = self._start_one()
+        return touched
 
     def stop(self) -> None:
         """Let each worker finish the submission it is grading, then leave (terminated if
         it takes longer than 30 s: its submission is queued again at the next start)."""
-        self._stop.set()
-        for process in self.processes:
+        with self._lock:
+            processes, self.processes = self.processes, []
+        for _, writer in processes:
+            writer.close()
+        for process, _ in processes:
             process.join(_STOP_SECONDS)
             if process.is_alive():
                 process.terminate()
                 process.join()
-        self.processes = []
 
     def __enter__(self) -> LocalPool:
         return self.start()

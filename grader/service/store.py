@@ -66,18 +66,24 @@ CREATE TABLE IF NOT EXISTS submissions (
     late INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('queued', 'grading', 'graded', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    round INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_by_status ON submissions (status, seq);
 CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, assignment, seq);
 CREATE TABLE IF NOT EXISTS results (
     submission_id TEXT NOT NULL REFERENCES submissions (id),
     grader_version TEXT NOT NULL,
+    round INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL CHECK (status IN ('graded', 'failed')),
+    score REAL,
+    max_score REAL,
     report_json TEXT,
+    page_html TEXT,
     error TEXT,
     recorded_at TEXT NOT NULL,
-    PRIMARY KEY (submission_id, grader_version)
+    PRIMARY KEY (submission_id, grader_version, round)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     hash TEXT PRIMARY KEY,
@@ -109,14 +115,20 @@ class Submission:
     status: Status
     attempts: int
     error: str | None = None
+    round: int = 0
+    """How many times a TA asked for a regrade: a result belongs to one round."""
 
 
 @dataclass(frozen=True)
 class Result:
     submission_id: str
     grader_version: str
+    round: int
     status: Literal["graded", "failed"]
+    score: float | None
+    max_score: float | None
     report_json: str | None
+    page_html: str | None
     error: str | None
     recorded_at: datetime
 
@@ -249,14 +261,17 @@ class Store:
         """Whether the submission is late; SubmissionRefused if the course refuses it."""
         assert self.course is not None
         if assignment not in self.course.assignments:
-            raise SubmissionRefused(f"there is no assignment {assignment!r} in this course")
+            raise SubmissionRefused(
+                f"there is no assignment {assignment!r} in this course", "unknown_assignment"
+            )
         if student not in self.course.students:
-            raise SubmissionRefused(f"{student!r} is not on the course's roster")
+            raise SubmissionRefused(f"{student!r} is not on the course's roster", "not_enrolled")
         rules = self.course.assignments[assignment]
         late = rules.is_late(now)
         if late and rules.late == "refuse":
             raise SubmissionRefused(
-                f"the deadline of {assignment} ({rules.deadline.isoformat()}) has passed"
+                f"the deadline of {assignment} ({rules.deadline.isoformat()}) has passed",
+                "deadline",
             )
         return late
 
@@ -264,13 +279,16 @@ class Store:
         assert self.course is not None
         limit = self.course.assignments[assignment].max_submissions
         if self._count(db, student, assignment) >= limit:
-            raise SubmissionRefused(f"you have used all {limit} graded submissions of {assignment}")
+            raise SubmissionRefused(
+                f"you have used all {limit} graded submissions of {assignment}", "limit"
+            )
 
     # ------------------------------------------------------------- grading
 
-    def claim_next(self) -> Submission | None:
+    def claim_next(self, worker: str | None = None) -> Submission | None:
         """The oldest queued submission, now `grading` with one more attempt (None: none
-        queued). Safe with several claimers: each submission is handed out once."""
+        queued). Safe with several claimers: each submission is handed out once. `worker`
+        names the claimer, so that its claims can be queued again if it dies."""
         with self.write() as db:
             row = db.execute(
                 "SELECT id FROM submissions WHERE status = 'queued' ORDER BY seq LIMIT 1"
@@ -278,8 +296,9 @@ class Store:
             if row is None:
                 return None
             db.execute(
-                "UPDATE submissions SET status = 'grading', attempts = attempts + 1 WHERE id = ?",
-                (row["id"],),
+                "UPDATE submissions SET status = 'grading', attempts = attempts + 1,"
+                " claimed_by = ? WHERE id = ?",
+                (worker, row["id"]),
             )
         return self.get(row["id"])
 
@@ -291,9 +310,15 @@ class Store:
         status: Literal["graded", "failed"],
         *,
         error: str | None = None,
+        round: int = 0,
+        page_html: str | None = None,
+        score: tuple[float, float] | None = None,
     ) -> bool:
-        """Record the grading of a submission by a grader version and set its status; False
-        (and nothing changed) if that submission already has a result from that version."""
+        """Record the grading of a submission (in a regrade `round`) by a grader version,
+        with its feedback page and (score, max score), and set its status; False (and
+        nothing changed) if that submission already has a result from that version in that
+        round. A result of an
+        earlier round (a grading a regrade overtook) is kept but changes no status."""
         if status not in ("graded", "failed"):
             raise ValueError(f"a result is 'graded' or 'failed', not {status!r}")
         with self.write() as db:
@@ -303,24 +328,65 @@ class Store:
             ):
                 raise StoreError(f"no submission {submission_id!r}")
             inserted = db.execute(
-                "INSERT OR IGNORE INTO results (submission_id, grader_version, status,"
-                " report_json, error, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (submission_id, grader_version, status, report_json, error, utc_now().isoformat()),
+                "INSERT OR IGNORE INTO results (submission_id, grader_version, round, status,"
+                " score, max_score, report_json, page_html, error, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    submission_id,
+                    grader_version,
+                    round,
+                    status,
+                    *(score or (None, None)),
+                    report_json,
+                    page_html,
+                    error,
+                    utc_now().isoformat(),
+                ),
             ).rowcount
             if inserted:
                 db.execute(
-                    "UPDATE submissions SET status = ?, error = ? WHERE id = ?",
-                    (status, error, submission_id),
+                    "UPDATE submissions SET status = ?, error = ?, claimed_by = NULL"
+                    " WHERE id = ? AND round = ?",
+                    (status, error, submission_id, round),
                 )
         return bool(inserted)
 
-    def requeue_interrupted(self) -> tuple[list[str], list[str]]:
-        """Queue again every submission left `grading` by a crash; mark `failed` those
-        interrupted `max_attempts` times. Returns (requeued ids, failed ids). Run it at
-        start-up, before any worker claims."""
+    def regrade(
+        self, submission_ids: list[str] | None = None, *, assignment: str | None = None
+    ) -> list[str]:
+        """Queue submissions for grading again, in a new round (their earlier results are
+        kept): the given ids, or every graded or failed submission of `assignment`. A
+        submission still queued or grading is left alone. Returns the ids queued."""
+        with self.write() as db:
+            if submission_ids is None:
+                rows = db.execute(
+                    "SELECT id FROM submissions WHERE status IN ('graded', 'failed')"
+                    " AND (? IS NULL OR assignment = ?) ORDER BY seq",
+                    (assignment, assignment),
+                ).fetchall()
+                submission_ids = [row["id"] for row in rows]
+            queued = []
+            for submission_id in submission_ids:
+                changed = db.execute(
+                    "UPDATE submissions SET status = 'queued', round = round + 1, attempts = 0,"
+                    " error = NULL, claimed_by = NULL"
+                    " WHERE id = ? AND status IN ('graded', 'failed')",
+                    (submission_id,),
+                ).rowcount
+                if changed:
+                    queued.append(submission_id)
+        return queued
+
+    def requeue_interrupted(self, worker: str | None = None) -> tuple[list[str], list[str]]:
+        """Queue again every submission left `grading` by a crash (only those claimed by
+        `worker`, when given: a worker that died); mark `failed` those interrupted
+        `max_attempts` times. Returns (requeued ids, failed ids). Without `worker`, run it
+        at start-up, before any worker claims."""
         with self.write() as db:
             rows = db.execute(
-                "SELECT id, attempts FROM submissions WHERE status = 'grading' ORDER BY seq"
+                "SELECT id, attempts FROM submissions WHERE status = 'grading'"
+                " AND (? IS NULL OR claimed_by = ?) ORDER BY seq",
+                (worker, worker),
             ).fetchall()
             requeued, failed = [], []
             for row in rows:
@@ -336,7 +402,8 @@ class Store:
                     failed.append(row["id"])
                 else:
                     db.execute(
-                        "UPDATE submissions SET status = 'queued' WHERE id = ?", (row["id"],)
+                        "UPDATE submissions SET status = 'queued', claimed_by = NULL WHERE id = ?",
+                        (row["id"],),
                     )
                     requeued.append(row["id"])
         return requeued, failed
@@ -399,21 +466,36 @@ class Store:
         return [_submission(row) for row in rows]
 
     def results(self, submission_id: str) -> list[Result]:
-        """The results recorded for a submission, oldest first (one per grader version)."""
+        """The results recorded for a submission, oldest first (one per grader version and
+        round)."""
         rows = self.read(
             "SELECT * FROM results WHERE submission_id = ? ORDER BY rowid", submission_id
         )
-        return [
-            Result(
-                submission_id=row["submission_id"],
-                grader_version=row["grader_version"],
-                status=row["status"],
-                report_json=row["report_json"],
-                error=row["error"],
-                recorded_at=datetime.fromisoformat(row["recorded_at"]),
-            )
-            for row in rows
-        ]
+        return [_result(row) for row in rows]
+
+    def current_result(self, submission: Submission) -> Result | None:
+        """The latest result of the submission's current round (None: not graded yet)."""
+        rows = self.read(
+            "SELECT * FROM results WHERE submission_id = ? AND round = ?"
+            " ORDER BY rowid DESC LIMIT 1",
+            submission.id,
+            submission.round,
+        )
+        return _result(rows[0]) if rows else None
+
+    def status_counts(self, assignment: str | None = None) -> dict[str, int]:
+        """How many submissions are in each status, and how many are late."""
+        rows = self.read(
+            "SELECT status, COUNT(*) AS n, SUM(late) AS late FROM submissions"
+            " WHERE ? IS NULL OR assignment = ? GROUP BY status",
+            assignment,
+            assignment,
+        )
+        counts = dict.fromkeys(("queued", "grading", "graded", "failed", "late"), 0)
+        for row in rows:
+            counts[row["status"]] = row["n"]
+            counts["late"] += row["late"] or 0
+        return counts
 
 
 def _submission(row: sqlite3.Row) -> Submission:
@@ -430,6 +512,22 @@ def _submission(row: sqlite3.Row) -> Submission:
         status=row["status"],
         attempts=row["attempts"],
         error=row["error"],
+        round=row["round"],
+    )
+
+
+def _result(row: sqlite3.Row) -> Result:
+    return Result(
+        submission_id=row["submission_id"],
+        grader_version=row["grader_version"],
+        round=row["round"],
+        status=row["status"],
+        score=row["score"],
+        max_score=row["max_score"],
+        report_json=row["report_json"],
+        page_html=row["page_html"],
+        error=row["error"],
+        recorded_at=datetime.fromisoformat(row["recorded_at"]),
     )
 
 
