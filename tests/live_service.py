@@ -55,6 +55,8 @@ class LiveService:
     process: subprocess.Popen | None = None
     log: Path | None = None
     starts: int = 0
+    args: tuple[str, ...] = ()
+    """More options of `grader serve` (e.g. --broker URL)."""
 
     @classmethod
     def start(
@@ -64,9 +66,10 @@ class LiveService:
         course: str = COURSE,
         roster: str = ROSTER,
         workers: int = 1,
+        args: tuple[str, ...] = (),
     ) -> LiveService:
         course_file = write_course(directory, course, roster)
-        server = cls(directory, course_file, directory / "data", workers)
+        server = cls(directory, course_file, directory / "data", workers, args=args)
         server.tokens = server.issue_tokens()
         server.launch()
         return server
@@ -113,6 +116,7 @@ class LiveService:
                     str(self.port),
                     "--workers",
                     str(self.workers),
+                    *self.args,
                 ),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -221,7 +221,7 @@ def test_the_course_rules(tmp_path):
             "there is no assignment": ("s001", "hw9", "a.py", CORRECT),
             "not on the course's roster": ("s999", "hw1", "a.py", CORRECT),
             "deadline of old": ("s001", "old", "a.py", CORRECT),
-            "more than the course's limit of 100000": ("s001", "hw1", "a.py", b"#" * 100001),
+            "larger than the course's limit of 100000": ("s001", "hw1", "a.py", b"#" * 100001),
             "empty": ("s001", "hw1", "a.py", b""),
             "not UTF-8": ("s001", "hw1", "a.py", b"\xff\xfe\x00x"),
             "not valid JSON": ("s001", "hw1", "a.ipynb", b"{not json"),

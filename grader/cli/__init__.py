@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "validate-pack": "pack_commands",
     "serve": "service_commands",
     "submit": "service_commands",
+    "worker": "service_commands",
 }
 
 

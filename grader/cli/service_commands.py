@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli.options import OutputError
+from grader.cli.options import PACK_OPTION, OutputError
 
 COURSE_OPTION = click.option(
     "--course",
@@ -53,6 +53,26 @@ def require_service_extra() -> None:
         ) from None
 
 
+def require_scale_extra(command: str) -> None:
+    try:
+        import celery  # noqa: F401
+        import redis  # noqa: F401
+    except ImportError as exc:
+        raise click.UsageError(
+            f"`{command}` needs Celery and Redis ({exc.name} is missing):"
+            " pip install 'grader[scale]'"
+        ) from None
+
+
+VISIBILITY_OPTION = click.option(
+    "--visibility-timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="With a broker: seconds before a task whose worker vanished is handed out again "
+    "(default 900; server and workers must agree).",
+)
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--course",
@@ -81,6 +101,21 @@ def require_service_extra() -> None:
     show_default=True,
     help="Proxies whose X-Forwarded-For/Proto headers are trusted.",
 )
+@click.option(
+    "--broker",
+    envvar="GRADER_BROKER",
+    default=None,
+    metavar="URL",
+    help="Grade through Celery with this Redis broker (redis://host:6379/0), on "
+    "`grader worker` machines, instead of local processes.",
+)
+@click.option(
+    "--queue",
+    default=None,
+    metavar="NAME",
+    help="With --broker: the course's queue (default: grader.<course name>).",
+)
+@VISIBILITY_OPTION
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -90,6 +125,9 @@ def serve(
     port: int,
     workers: int | None,
     forwarded_allow_ips: str,
+    broker: str | None,
+    queue: str | None,
+    visibility_timeout: float | None,
 ) -> None:
     """Serve a course: students hand in through a web page, `grader submit` or
     `grader.submit`, and get their feedback page; TAs get a dashboard.
@@ -108,9 +146,16 @@ def serve(
 
     course, data_dir = load(course_file, data_dir)
     workers = usable_cores() if workers is None else workers
+    if broker is not None:
+        require_scale_extra("grader serve --broker")
+        from grader.service.dispatch import queue_name
+
+        queue = queue or queue_name(course)
+        grading = f"through Celery ({broker}; workers: grader worker --broker URL -Q {queue})"
+    else:
+        grading = f"with {workers} grading processes"
     click.echo(
-        f"grader: serving {course.name} on http://{host}:{port}/ with {workers} grading"
-        f" processes; data in {data_dir}",
+        f"grader: serving {course.name} on http://{host}:{port}/ {grading}; data in {data_dir}",
         err=True,
     )
     run(
@@ -120,6 +165,9 @@ def serve(
         port=port,
         workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
+        broker=broker,
+        queue=queue,
+        visibility_timeout=visibility_timeout,
     )
 
 
@@ -232,4 +280,51 @@ def submit(file: Path, url: str, token: str, assignment: str, wait: bool, timeou
         sys.exit(1)
 
 
-COMMANDS = [serve, submit]
+@click.command()
+@click.option(
+    "--broker",
+    envvar="GRADER_BROKER",
+    required=True,
+    metavar="URL",
+    help="The Redis broker the server hands grading to, e.g. redis://host:6379/0 "
+    "(or GRADER_BROKER).",
+)
+@click.option(
+    "--queue",
+    "-Q",
+    "queues",
+    multiple=True,
+    required=True,
+    metavar="NAME",
+    help="A course's queue (`grader serve --broker` prints it); repeatable.",
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Grading processes (default: one per core).",
+)
+@VISIBILITY_OPTION
+@PACK_OPTION
+def worker(
+    broker: str, queues: tuple[str, ...], concurrency: int | None, visibility_timeout: float | None
+) -> None:
+    """Grade a course's submissions on this machine, for a `grader serve --broker` server.
+
+    The machine needs the grader and the course's packs (the same versions as the
+    server's: a worker whose rules differ refuses the tasks and logs why).
+    """
+    require_scale_extra("grader worker")
+    from grader.batch import usable_cores
+    from grader.service.tasks import DEFAULT_VISIBILITY_TIMEOUT, run_worker
+
+    run_worker(
+        broker,
+        list(queues),
+        concurrency=concurrency or usable_cores(),
+        visibility_timeout=visibility_timeout or DEFAULT_VISIBILITY_TIMEOUT,
+    )
+
+
+COMMANDS = [serve, submit, worker]

@@ -60,6 +60,17 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.include_router(api.router)
     app.include_router(web.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """The service's counts in Prometheus' text format (no student data)."""
+        from grader.service.metrics import prometheus_text, service_metrics
+
+        return Response(
+            prometheus_text(service_metrics(service)),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
+        )
+
     _add_error_handlers(app)
     app.add_middleware(
         BodyLimit, max_bytes=service.course.limits.upload_bytes + FORM_OVERHEAD_BYTES
@@ -75,7 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if pool is not None:
         await asyncio.to_thread(pool.start)
         watcher = asyncio.create_task(_replace_dead_workers(service))
-        log.info("grading with %d local worker processes", pool.workers)
+        log.info("%s", pool.describe())
     try:
         yield
     finally:

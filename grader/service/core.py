@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from grader.report import Report
 from grader.service.auth import RateLimiter, limit_for, load_secret, rate_key
@@ -22,7 +23,6 @@ from grader.service.models import (
     StudentStatus,
     SubmissionOut,
 )
-from grader.service.pool import LocalPool
 from grader.service.store import Store, StoreError, Submission, utc_now
 from grader.service.tokens import Principal
 
@@ -47,16 +47,34 @@ class Forbidden(PermissionError):
     """The asker is known but may not do this."""
 
 
+class Grading(Protocol):
+    """What grades the queued submissions: a `LocalPool`, or a `CeleryDispatcher` that
+    hands them to `grader worker` processes through a broker."""
+
+    queue_depth: int | None
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+    def replace_dead(self) -> list[str]: ...
+
+    def describe(self) -> str: ...
+
+    @property
+    def alive(self) -> int | None: ...
+
+
 @dataclass
 class Service:
     course: Course
     store: Store
     secret: bytes
-    pool: LocalPool | None = None
+    pool: Grading | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
 
     @classmethod
-    def open(cls, course: Course, data_dir: Path, pool: LocalPool | None = None) -> Service:
+    def open(cls, course: Course, data_dir: Path, pool: Grading | None = None) -> Service:
         store = Store(data_dir, course)
         return cls(course=course, store=store, secret=load_secret(Path(data_dir)), pool=pool)
 

@@ -67,7 +67,7 @@ def check_content(safe_name: str, data: bytes, limit: int | None = None) -> None
         raise SubmissionRefused("the file is empty")
     if limit is not None and len(data) > limit:
         raise SubmissionRefused(
-            f"the file is {len(data)} bytes, more than the course's limit of {limit} bytes",
+            f"the file is larger than the course's limit of {limit} bytes",
             "too_large",
         )
     try:

@@ -103,6 +103,12 @@ class LocalPool:
     def alive(self) -> int:
         return sum(process.is_alive() for process, _ in self.processes)
 
+    queue_depth = None
+    """Only a broker has a queue of its own; here the store's `queued` is the queue."""
+
+    def describe(self) -> str:
+        return f"grading with {self.workers} local worker processes"
+
     def replace_dead(self) -> list[str]:
         """Start a new worker for each dead one and queue again what it was grading;
         returns the ids queued again (or failed after too many deaths)."""

@@ -9,8 +9,11 @@ that behind a TLS proxy the session cookie is marked Secure.
 from __future__ import annotations
 
 import copy
+import signal
+import threading
 from pathlib import Path
 
+from grader.service.core import Grading
 from grader.service.course import Course
 
 DEFAULT_HOST = "127.0.0.1"
@@ -31,8 +34,13 @@ def serve(
     workers: int = 2,
     forwarded_allow_ips: str = "127.0.0.1",
     log_level: str = "info",
+    broker: str | None = None,
+    queue: str | None = None,
+    visibility_timeout: float | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM): the workers finish what they grade."""
+    """Serve until interrupted (Ctrl-C or SIGTERM): the workers finish what they grade.
+    With `broker`, grading goes through Celery (`grader worker` processes, anywhere)
+    instead of the local pool."""
     import uvicorn
 
     from grader.service.app import create_app
@@ -41,8 +49,17 @@ def serve(
 
     assert course.path is not None
     data_dir.mkdir(parents=True, exist_ok=True)
-    pool = LocalPool(course.path, data_dir, workers) if workers > 0 else None
+    pool: Grading | None
+    if broker is not None:
+        from grader.service.dispatch import CeleryDispatcher
+
+        options = {} if visibility_timeout is None else {"visibility_timeout": visibility_timeout}
+        pool = CeleryDispatcher(course, data_dir, broker, queue=queue, **options)
+    else:
+        pool = LocalPool(course.path, data_dir, workers) if workers > 0 else None
     app = create_app(Service.open(course, data_dir, pool))
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         app,
         host=host,
@@ -53,6 +70,13 @@ def serve(
         log_config=_log_config(log_level),
         timeout_graceful_shutdown=30,
     )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """SIGTERM ends the service with exit status 0. uvicorn catches it, shuts down gracefully,
+    then raises it again for the handler it found: without this one (the default), the
+    process would then die by the signal, which a supervisor reports as a failure."""
+    raise SystemExit(0)
 
 
 def _log_config(level: str) -> dict:

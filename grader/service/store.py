@@ -351,6 +351,56 @@ class Store:
                 )
         return bool(inserted)
 
+    def dispatch_next(self, claimer: str) -> Submission | None:
+        """The oldest queued submission nobody has taken, now taken by `claimer` (a remote
+        queue: it stays `queued` until a worker starts it, see `mark_grading`)."""
+        with self.write() as db:
+            row = db.execute(
+                "SELECT id FROM submissions WHERE status = 'queued' AND claimed_by IS NULL"
+                " ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE submissions SET claimed_by = ? WHERE id = ?", (claimer, row["id"]))
+        return self.get(row["id"])
+
+    def dispatched(self, claimer: str) -> list[Submission]:
+        """The submissions `claimer` has taken and not answered yet, oldest first."""
+        rows = self.read(
+            "SELECT * FROM submissions WHERE claimed_by = ? AND status IN ('queued', 'grading')"
+            " ORDER BY seq",
+            claimer,
+        )
+        return [_submission(row) for row in rows]
+
+    def mark_grading(self, submission_id: str, round: int) -> None:
+        """A remote worker started grading the submission (this round): one more attempt."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE submissions SET status = 'grading', attempts = attempts + 1"
+                " WHERE id = ? AND round = ? AND status = 'queued'",
+                (submission_id, round),
+            )
+
+    def release(self, submission_id: str, round: int, reason: str) -> Status:
+        """Give a taken submission back to the queue (a worker refused it), or mark it
+        `failed` with `reason` once it has been tried `max_attempts` times; its status."""
+        with self.write() as db:
+            row = db.execute(
+                "SELECT attempts, status FROM submissions WHERE id = ? AND round = ?",
+                (submission_id, round),
+            ).fetchone()
+            if row is None or row["status"] not in ("queued", "grading"):
+                return row["status"] if row else "failed"
+            attempts = max(row["attempts"], 1)
+            status: Status = "failed" if attempts >= self.max_attempts else "queued"
+            db.execute(
+                "UPDATE submissions SET status = ?, attempts = ?, claimed_by = NULL,"
+                " error = ? WHERE id = ?",
+                (status, attempts, reason if status == "failed" else None, submission_id),
+            )
+        return status
+
     def regrade(
         self, submission_ids: list[str] | None = None, *, assignment: str | None = None
     ) -> list[str]:
@@ -377,16 +427,19 @@ class Store:
                     queued.append(submission_id)
         return queued
 
-    def requeue_interrupted(self, worker: str | None = None) -> tuple[list[str], list[str]]:
+    def requeue_interrupted(
+        self, worker: str | None = None, *, keep: str | None = None
+    ) -> tuple[list[str], list[str]]:
         """Queue again every submission left `grading` by a crash (only those claimed by
-        `worker`, when given: a worker that died); mark `failed` those interrupted
-        `max_attempts` times. Returns (requeued ids, failed ids). Without `worker`, run it
-        at start-up, before any worker claims."""
+        `worker`, when given: a worker that died; all but those claimed by `keep`); mark
+        `failed` those interrupted `max_attempts` times. Returns (requeued ids, failed
+        ids). Without `worker`, run it at start-up, before any worker claims."""
         with self.write() as db:
             rows = db.execute(
                 "SELECT id, attempts FROM submissions WHERE status = 'grading'"
-                " AND (? IS NULL OR claimed_by = ?) ORDER BY seq",
-                (worker, worker),
+                " AND (? IS NULL OR claimed_by = ?) AND (? IS NULL OR claimed_by IS NOT ?)"
+                " ORDER BY seq",
+                (worker, worker, keep, keep),
             ).fetchall()
             requeued, failed = [], []
             for row in rows:
@@ -482,6 +535,12 @@ class Store:
             submission.round,
         )
         return _result(rows[0]) if rows else None
+
+    def graded_since(self, since: datetime) -> int:
+        """Results recorded since `since` (the grading rate)."""
+        return self.read(
+            "SELECT COUNT(*) FROM results WHERE recorded_at >= ?", since.astimezone(UTC).isoformat()
+        )[0][0]
 
     def status_counts(self, assignment: str | None = None) -> dict[str, int]:
         """How many submissions are in each status, and how many are late."""

@@ -28,6 +28,7 @@ from grader.service.auth import (
 )
 from grader.service.core import Service
 from grader.service.exports import class_gradebook_csv, gradescope_csv
+from grader.service.metrics import service_metrics
 from grader.service.tokens import Principal, authenticate
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,10 @@ SECURITY_HEADERS = {
         " img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends `Origin: null` with every form post,
+    # which the cross-site check refuses (no one could log in). "same-origin" still sends
+    # no Referer to any other site, and the real Origin to this one.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -258,6 +262,7 @@ def dashboard(request: Request, svc: Service, who: tuple[Principal, str]) -> Res
         assignments=assignments,
         roster_size=len(svc.course.students),
         refresh_seconds=DASHBOARD_REFRESH_SECONDS,
+        metrics=service_metrics(svc),
     )
 
 
