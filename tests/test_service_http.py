@@ -84,8 +84,11 @@ def graded(server, http) -> dict[str, str]:
     mine = server.upload(http, OWNER, "hw1", CORRECT)
     theirs = server.upload(http, OTHER, "hw1", BUGGY)
     assert (mine.status_code, theirs.status_code) == (202, 202), (mine.text, theirs.text)
+    assert mine.json()["graded_at"] is None
     for answer, name in ((mine, OWNER), (theirs, OTHER)):
-        assert server.wait_done(http, answer.json()["id"], name)["status"] == "graded"
+        done = server.wait_done(http, answer.json()["id"], name)
+        assert done["status"] == "graded"
+        assert done["graded_at"] > done["received_at"]  # both ISO 8601 in UTC
     return {"sid": mine.json()["id"], "other_sid": theirs.json()["id"]}
 
 

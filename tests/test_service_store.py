@@ -297,3 +297,56 @@ def test_a_traversal_name_is_refused_and_writes_nothing(store, tmp_path):
     assert info.value.kind == "name"
     assert not (tmp_path / "escape.py").exists()
     assert list(store.submissions_dir.iterdir()) == []
+
+
+def test_a_write_waits_while_another_process_holds_the_lock(store):
+    """Writes retry BEGIN IMMEDIATE themselves (SQLite's own busy handler is off meanwhile):
+    one that meets a held write lock waits for it rather than failing."""
+    import sqlite3
+
+    holder = sqlite3.connect(store.db_path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release_later():
+        released.wait(5)
+        holder.execute("COMMIT")
+
+    thread = threading.Thread(target=release_later)
+    thread.start()
+    accepted = []
+    writer = threading.Thread(
+        target=lambda: accepted.append(store.accept("s001", "hw1", "a.py", CORRECT))
+    )
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive() and not accepted  # still waiting for the lock
+    released.set()
+    writer.join(10)
+    thread.join(10)
+    holder.close()
+    assert [s.status for s in accepted] == ["queued"]
+    assert store.get(accepted[0].id).status == "queued"
+    # an error other than a busy lock is not retried
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), store.write() as db:
+        db.execute("SELECT * FROM nowhere")
+
+
+def test_workers_commit_without_fsync_and_the_server_with(tmp_path):
+    with Store(tmp_path / "d") as server, Store(tmp_path / "d", durable=False) as worker:
+        assert server.read("PRAGMA synchronous")[0][0] == 2  # FULL
+        assert worker.read("PRAGMA synchronous")[0][0] == 1  # NORMAL
+
+
+def test_a_status_reads_the_result_without_its_bodies(store):
+    submission = store.accept("s001", "hw1", "a.py", CORRECT)
+    store.claim_next()
+    store.record_result(
+        submission.id, "1.0", '{"score": 1}', "graded", page_html="<p>", score=(1.0, 2.0)
+    )
+    submission = store.get(submission.id)
+    full = store.current_result(submission)
+    head = store.current_result(submission, bodies=False)
+    assert (full.report_json, full.page_html) == ('{"score": 1}', "<p>")
+    assert (head.report_json, head.page_html) == (None, None)
+    assert head == full.__class__(**{**full.__dict__, "report_json": None, "page_html": None})

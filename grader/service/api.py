@@ -14,12 +14,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
 from grader import __version__
 from grader.report import Report
 from grader.service.core import Service
-from grader.service.exports import class_gradebook_csv, gradescope_csv
 from grader.service.models import (
     AssignmentOut,
     AssignmentStatus,
@@ -198,9 +197,7 @@ def status(svc: Svc, who: Who, assignment: str) -> AssignmentStatus:
 )
 def gradebook(svc: Svc, who: Who, assignment: str) -> Response:
     """Each student's counted score, total and per exercise (TAs)."""
-    counted = svc.counted_reports(who, assignment)
-    exercises = list(svc.course.assignment(assignment).graded.exercises)
-    return csv_response(class_gradebook_csv(counted, exercises), f"{assignment}-gradebook.csv")
+    return csv_response(*svc.export_csv(who, assignment, "gradebook"))
 
 
 @router.get(
@@ -210,9 +207,7 @@ def gradebook(svc: Svc, who: Who, assignment: str) -> Response:
 )
 def gradescope(svc: Svc, who: Who, assignment: str) -> Response:
     """Name, SID, Email, Total Score, for Gradescope's score upload (TAs)."""
-    counted = svc.counted_reports(who, assignment)
-    text = gradescope_csv(counted, svc.course.roster_columns())
-    return csv_response(text, f"{assignment}-gradescope.csv")
+    return csv_response(*svc.export_csv(who, assignment, "gradescope"))
 
 
 def csv_response(text: str, filename: str) -> Response:
@@ -221,7 +216,3 @@ def csv_response(text: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)

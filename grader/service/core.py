@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from grader.report import Report
 from grader.service.auth import RateLimiter, limit_for, load_secret, rate_key
 from grader.service.course import Course
+from grader.service.exports import class_gradebook_csv, gradescope_csv
 from grader.service.models import (
     AssignmentOut,
     AssignmentStatus,
@@ -105,7 +106,7 @@ class Service:
         return submission
 
     def out(self, submission: Submission) -> SubmissionOut:
-        return SubmissionOut.of(submission, self.store.current_result(submission))
+        return SubmissionOut.of(submission, self.store.current_result(submission, bodies=False))
 
     def report_json(self, submission: Submission) -> str | None:
         result = self.store.current_result(submission)
@@ -216,3 +217,16 @@ class Service:
             if submission is not None and report_json is not None:
                 counted.append((submission, Report.model_validate_json(report_json)))
         return counted
+
+    def export_csv(
+        self, who: Principal, assignment: str, kind: Literal["gradebook", "gradescope"]
+    ) -> tuple[str, str]:
+        """(CSV text, file name) of the counted submissions: the gradebook, or the columns
+        of Gradescope's score upload (TAs)."""
+        counted = self.counted_reports(who, assignment)
+        if kind == "gradebook":
+            exercises = list(self.course.assignment(assignment).graded.exercises)
+            text = class_gradebook_csv(counted, exercises)
+        else:
+            text = gradescope_csv(counted, self.course.roster_columns())
+        return text, f"{assignment}-{kind}.csv"

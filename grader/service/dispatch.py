@@ -37,6 +37,7 @@ from grader.service.tasks import (
     GradeTask,
     make_celery,
     task_id,
+    without_password,
 )
 
 log = logging.getLogger("grader.service")
@@ -92,7 +93,7 @@ class CeleryDispatcher:
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> CeleryDispatcher:
-        self.store = Store(self.data_dir, self.course)
+        self.store = Store(self.data_dir, self.course, durable=False)
         self.store.requeue_interrupted(keep=CLAIMER)  # a local pool's, before this server
         now = time.monotonic()
         for submission in self.store.dispatched(CLAIMER):
@@ -123,7 +124,8 @@ class CeleryDispatcher:
         return []
 
     def describe(self) -> str:
-        return f"grading through Celery: broker {self.broker_url}, queue {self.queue}"
+        broker = without_password(self.broker_url)
+        return f"grading through Celery: broker {broker}, queue {self.queue}"
 
     # ----------------------------------------------------------------- the loop
 

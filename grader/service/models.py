@@ -21,6 +21,9 @@ class SubmissionOut(BaseModel):
     status: Literal["queued", "grading", "graded", "failed"]
     late: bool
     received_at: datetime
+    graded_at: datetime | None = Field(
+        None, description="When its current result was recorded (graded or failed)."
+    )
     attempts: int = Field(description="How many times grading started (this round).")
     round: int = Field(description="How many times a TA asked for a regrade.")
     error: str | None = Field(None, description="Why grading failed (status `failed`).")
@@ -40,6 +43,7 @@ class SubmissionOut(BaseModel):
             status=submission.status,
             late=submission.late,
             received_at=submission.received_at,
+            graded_at=result.recorded_at if result is not None else None,
             attempts=submission.attempts,
             round=submission.round,
             error=submission.error,

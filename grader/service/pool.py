@@ -55,7 +55,7 @@ def _work(course_file: str, data_dir: str, alive: Connection, poll_seconds: floa
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the pool stops its workers
     course = load_course(course_file)
     name = worker_name(os.getpid())
-    with Store(data_dir, course) as store:
+    with Store(data_dir, course, durable=False) as store:
         while True:
             graded = grade_next(store, course, worker=name)
             if _pool_gone(alive, 0.0 if graded else poll_seconds):

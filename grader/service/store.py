@@ -34,6 +34,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -51,6 +52,7 @@ Status = Literal["queued", "grading", "graded", "failed"]
 DEFAULT_MAX_ATTEMPTS = 3
 DB_NAME = "store.sqlite"
 SUBMISSIONS = "submissions"
+_LOCK_WAIT_SECONDS = 60
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -138,7 +140,13 @@ def utc_now() -> datetime:
 
 
 class Store:
-    """The submissions, results and tokens of one service, under `data_dir`."""
+    """The submissions, results and tokens of one service, under `data_dir`.
+
+    `durable=False` is for the grading workers: their commits survive the process being
+    killed but not a power loss (synchronous=NORMAL: no fsync per commit). What such a loss
+    undoes (a claim, a result) is only graded again, while commits waiting on each other's
+    fsyncs would delay the uploads that share the write lock. An acknowledged submission
+    is always committed durably: `accept` runs in the server's store."""
 
     def __init__(
         self,
@@ -146,10 +154,12 @@ class Store:
         course: Course | None = None,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        durable: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.course = course
         self.max_attempts = max_attempts
+        self.durable = durable
         self.submissions_dir = self.data_dir / SUBMISSIONS
         self.submissions_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_dir / DB_NAME
@@ -169,9 +179,9 @@ class Store:
             )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
             db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=60000")
+            db.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_SECONDS * 1000}")
             self._local.db = db
             with self._lock:
                 self._connections.append(db)
@@ -182,7 +192,7 @@ class Store:
         """A transaction holding the write lock from its start (BEGIN IMMEDIATE), committed
         when the block ends, rolled back if it raises."""
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield db
         except BaseException:
@@ -526,10 +536,13 @@ class Store:
         )
         return [_result(row) for row in rows]
 
-    def current_result(self, submission: Submission) -> Result | None:
-        """The latest result of the submission's current round (None: not graded yet)."""
+    def current_result(self, submission: Submission, *, bodies: bool = True) -> Result | None:
+        """The latest result of the submission's current round (None: not graded yet);
+        without its report and page unless `bodies` (a status needs neither, and they are
+        tens of kilobytes)."""
+        columns = "*" if bodies else _RESULT_HEAD
         rows = self.read(
-            "SELECT * FROM results WHERE submission_id = ? AND round = ?"
+            f"SELECT {columns} FROM results WHERE submission_id = ? AND round = ?"
             " ORDER BY rowid DESC LIMIT 1",
             submission.id,
             submission.round,
@@ -575,6 +588,12 @@ def _submission(row: sqlite3.Row) -> Submission:
     )
 
 
+_RESULT_HEAD = (
+    "submission_id, grader_version, round, status, score, max_score, error, recorded_at,"
+    " NULL AS report_json, NULL AS page_html"
+)
+
+
 def _result(row: sqlite3.Row) -> Result:
     return Result(
         submission_id=row["submission_id"],
@@ -602,6 +621,29 @@ def _write_durably(directory: Path, name: str, data: bytes) -> None:
     os.replace(temporary, directory / name)
     _fsync_directory(directory)
     _fsync_directory(directory.parent)
+
+
+def _begin_immediate(db: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in steps of at most 5 ms.
+
+    SQLite's own busy handler backs off to sleeps of 50-100 ms, so an upload that meets a
+    worker's commit could wait a quarter of a second for a lock held for a millisecond.
+    Transactions here are short: retrying often costs little and keeps accepting fast."""
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    pause = 0.0002
+    db.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+    finally:
+        db.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_SECONDS * 1000}")
 
 
 def _fsync_directory(directory: Path) -> None:

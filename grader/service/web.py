@@ -27,7 +27,6 @@ from grader.service.auth import (
     csrf_token,
 )
 from grader.service.core import Service
-from grader.service.exports import class_gradebook_csv, gradescope_csv
 from grader.service.metrics import service_metrics
 from grader.service.tokens import Principal, authenticate
 
@@ -297,16 +296,12 @@ def class_results(request: Request, svc: Svc, who: Session, assignment: str) -> 
 
 @router.get("/ta/assignments/{assignment}/gradebook.csv")
 def gradebook(svc: Svc, who: Session, assignment: str) -> Response:
-    counted = svc.counted_reports(who[0], assignment)
-    exercises = list(svc.course.assignment(assignment).graded.exercises)
-    return csv_response(class_gradebook_csv(counted, exercises), f"{assignment}-gradebook.csv")
+    return csv_response(*svc.export_csv(who[0], assignment, "gradebook"))
 
 
 @router.get("/ta/assignments/{assignment}/gradescope.csv")
 def gradescope(svc: Svc, who: Session, assignment: str) -> Response:
-    counted = svc.counted_reports(who[0], assignment)
-    text = gradescope_csv(counted, svc.course.roster_columns())
-    return csv_response(text, f"{assignment}-gradescope.csv")
+    return csv_response(*svc.export_csv(who[0], assignment, "gradescope"))
 
 
 @router.get("/ta/students/{student}")
