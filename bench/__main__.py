@@ -13,11 +13,18 @@
     workers, and the class page), and the per-submission cost against the baseline;
 (c) gradient-check scaling: ``deep_network`` graded with ~100, ~10,000 and ~100,000
     parameters (``bench/gradscale.py``);
-(d) peak RSS of the batch's processes (sampled from /proc during the batch runs).
+(d) peak RSS of the batch's processes (sampled from /proc during the batch runs);
+(e) the web service (``bench/service.py``): a real ``grader serve`` with the same workers
+    taking the same class from an asyncio client, 20 submissions in flight, against
+    ``grader batch`` with pages; its own "Service" section of results.md, between markers.
+
+The scale-out benchmark (Celery and Redis, ``python -m bench.scale``) needs a redis-server
+and is run on its own; its section of results.md is kept as it is.
 
 Options: ``--runs N`` (check runs, default 7), ``--batch N`` (class size, 200),
 ``--workers N`` (2), ``--batch-runs N`` (3), ``--quick`` (fewer runs), ``--no-fresh`` (skip
-the fresh-start comparisons), ``--out PATH`` (bench/results.md; ``-`` for none).
+the fresh-start comparisons), ``--no-service`` (skip (e); the Service section already in
+the results file is kept), ``--out PATH`` (bench/results.md; ``-`` for none).
 Timings are medians; the machine is described in the output (nproc, load, versions).
 """
 
@@ -42,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import gradscale
+from bench import service as service_bench
 from bench.memory import Sampler
 from bench.notebooks import SLOW_BY_DESIGN, make_class
 
@@ -554,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-fresh", action="store_true")
+    parser.add_argument("--no-service", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -571,13 +580,24 @@ def main(argv: list[str] | None = None) -> int:
     info["load_after"] = loadavg()
     table = render(info, a, b, c)
     print(table)
+    if args.no_service:
+        service = "" if args.out == "-" else service_bench.existing_section(Path(args.out))
+    else:
+        print("(e) service ...", file=sys.stderr)
+        measured = service_bench.measure(args.batch, args.workers)
+        print(service_bench.render(measured))
+        service = service_bench.section(measured)
     if args.out != "-":
         header = (
             "# Benchmark results\n\n"
             "Produced by `python -m bench` (see `bench/__main__.py` for what each row "
             "measures).\n\n"
         )
-        Path(args.out).write_text(header + table, encoding="utf-8")
+        from bench import scale
+
+        kept = service_bench.existing_section(Path(args.out), scale.START, scale.END)
+        tail = "".join(f"\n{part}" for part in (service, kept) if part)
+        Path(args.out).write_text(header + table + tail, encoding="utf-8")
         print(f"written to {args.out}", file=sys.stderr)
     return 0
 

@@ -22,6 +22,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -342,3 +344,39 @@ def test_one_course_backlog_does_not_hold_up_another(tmp_path, redis_server):
         if worker is not None:
             worker.stop()
         redis_server.client().delete(queue_of(busy))
+
+
+def test_broker_passwords_never_reach_the_logs():
+    from grader.service.tasks import without_password
+
+    assert without_password("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert without_password("redis://grader:pw@host/1") == "redis://grader:***@host/1"
+    assert without_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_the_scale_benchmark_runs_with_1_2_and_4_worker_processes(tmp_path):
+    """The benchmark of docs/scaling.md, on a small class: every configuration grades the
+    whole class through real Celery workers (no timing is asserted)."""
+    require_redis()
+    out = tmp_path / "results.md"
+    out.write_text("# Benchmark results\n\nkept\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--size", "6", "--processes", "1,2,4"]
+        + ["--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results\n\nkept\n")  # the rest of the file is kept
+    row = r"^\| (local pool|Celery \+ Redis), (\d) process(?:es)? \| ([^|]+)\|"
+    rows = re.findall(row, text, re.M)
+    assert [(kind, n) for kind, n, _ in rows] == [
+        ("local pool", "2"),
+        ("Celery + Redis", "1"),
+        ("Celery + Redis", "2"),
+        ("Celery + Redis", "4"),
+    ]
+    assert all("failed" not in rate and float(rate) > 0 for _, _, rate in rows)

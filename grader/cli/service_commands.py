@@ -149,9 +149,11 @@ def serve(
     if broker is not None:
         require_scale_extra("grader serve --broker")
         from grader.service.dispatch import queue_name
+        from grader.service.tasks import without_password
 
         queue = queue or queue_name(course)
-        grading = f"through Celery ({broker}; workers: grader worker --broker URL -Q {queue})"
+        shown = without_password(broker)
+        grading = f"through Celery ({shown}; workers: grader worker --broker URL -Q {queue})"
     else:
         grading = f"with {workers} grading processes"
     click.echo(

@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
@@ -77,6 +78,17 @@ class GradeOutcome(BaseModel):
 def task_id(submission_id: str, round: int) -> str:
     """One task id per submission and regrade round: sent twice, it is the same task."""
     return f"{submission_id}-{round}"
+
+
+def without_password(url: str) -> str:
+    """The broker URL as logs may show it: its password, if any, masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 def make_celery(broker_url: str, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT):
