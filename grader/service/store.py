@@ -30,20 +30,17 @@ Decisions a reader needs to know:
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import sqlite3
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from grader.service.course import Course
+from grader.service.database import Database, write_durably
 from grader.service.filenames import SubmissionRefused, check_content, safe_filename
 
 __all__ = ["Result", "Store", "Submission", "SubmissionRefused", "StoreError"]
@@ -52,9 +49,7 @@ Status = Literal["queued", "grading", "graded", "failed"]
 DEFAULT_MAX_ATTEMPTS = 3
 DB_NAME = "store.sqlite"
 SUBMISSIONS = "submissions"
-_LOCK_WAIT_SECONDS = 60
-
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -159,58 +154,21 @@ class Store:
         self.data_dir = Path(data_dir)
         self.course = course
         self.max_attempts = max_attempts
-        self.durable = durable
         self.submissions_dir = self.data_dir / SUBMISSIONS
         self.submissions_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_dir / DB_NAME
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._connection().executescript(_SCHEMA)
+        self.database = Database(self.db_path, SCHEMA, durable=durable)
 
-    # ------------------------------------------------------------- connections
-
-    def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # autocommit mode: every transaction below is explicit; each thread has its own
-            db = sqlite3.connect(
-                self.db_path, timeout=60, isolation_level=None, check_same_thread=False
-            )
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_SECONDS * 1000}")
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A transaction holding the write lock from its start (BEGIN IMMEDIATE), committed
-        when the block ends, rolled back if it raises."""
-        db = self._connection()
-        _begin_immediate(db)
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A transaction holding the write lock (`Database.write`)."""
+        return self.database.write()
 
     def read(self, sql: str, *params: object) -> list[sqlite3.Row]:
-        return self._connection().execute(sql, params).fetchall()
+        return self.database.read(sql, *params)
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for db in connections:
-            with suppress(sqlite3.Error):
-                db.close()
-        self._local = threading.local()
+        self.database.close()
 
     def __enter__(self) -> Store:
         return self
@@ -241,7 +199,7 @@ class Store:
         check_content(safe_name, data, limit)
         submission_id = uuid.uuid4().hex
         directory = self.submissions_dir / submission_id
-        _write_durably(directory, safe_name, data)
+        write_durably(directory, safe_name, data)
         try:
             with self.write() as db:
                 if self.course is not None:
@@ -498,7 +456,7 @@ class Store:
     def count(self, student: str, assignment: str) -> int:
         """The submissions that use up the student's `max_submissions`: queued, grading or
         graded (not failed)."""
-        return self._count(self._connection(), student, assignment)
+        return self._count(self.database.connection(), student, assignment)
 
     @staticmethod
     def _count(db: sqlite3.Connection, student: str, assignment: str) -> int:
@@ -607,48 +565,3 @@ def _result(row: sqlite3.Row) -> Result:
         error=row["error"],
         recorded_at=datetime.fromisoformat(row["recorded_at"]),
     )
-
-
-def _write_durably(directory: Path, name: str, data: bytes) -> None:
-    """`directory/name` holds `data` on disk, or does not exist: written to a temporary file,
-    fsynced, renamed, and both directories fsynced (the new entries are on disk too)."""
-    directory.mkdir()
-    temporary = directory / f".{name}.tmp"
-    with open(temporary, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, directory / name)
-    _fsync_directory(directory)
-    _fsync_directory(directory.parent)
-
-
-def _begin_immediate(db: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, waiting for the write lock in steps of at most 5 ms.
-
-    SQLite's own busy handler backs off to sleeps of 50-100 ms, so an upload that meets a
-    worker's commit could wait a quarter of a second for a lock held for a millisecond.
-    Transactions here are short: retrying often costs little and keeps accepting fast."""
-    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-    pause = 0.0002
-    db.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.005)
-    finally:
-        db.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_SECONDS * 1000}")
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
