@@ -44,13 +44,13 @@ import httpx
 
 from bench.notebooks import make_class
 from bench.service import (
-    ASSIGNMENT,
     RESULTS,
     cpu_seconds,
     loadavg,
     replace_section,
     start_server,
     stop_server,
+    upload,
     write_course,
 )
 from tests.live_redis import CeleryWorker, RedisServer
@@ -86,12 +86,8 @@ async def upload_all(url: str, tokens: dict[str, str], notebooks: list[Path]) ->
 
     async def one(http: httpx.AsyncClient, path: Path) -> None:
         async with gate:
-            answer = await http.post(
-                "/api/submissions",
-                headers={"Authorization": f"Bearer {tokens[path.stem]}"},
-                data={"assignment": ASSIGNMENT},
-                files={"file": (path.name, path.read_bytes(), "application/x-ipynb+json")},
-            )
+            request = upload(tokens[path.stem], path, path.read_bytes())
+            answer = await http.post("/api/submissions", **request)
             if answer.status_code != 202:
                 raise RuntimeError(f"{path.stem}: upload {answer.status_code}: {answer.text}")
 

@@ -167,6 +167,16 @@ class Drive:
     client_cpu: float = 0.0
 
 
+def upload(token: str, notebook: Path, data: bytes) -> dict[str, Any]:
+    """The keyword arguments of `POST /api/submissions` handing in `notebook` (its bytes
+    `data`, read beforehand so that reading is not timed) with a student's token."""
+    return {
+        "headers": {"Authorization": f"Bearer {token}"},
+        "data": {"assignment": ASSIGNMENT},
+        "files": {"file": (notebook.name, data, "application/x-ipynb+json")},
+    }
+
+
 async def hand_in(
     http: httpx.AsyncClient,
     gate: asyncio.Semaphore,
@@ -174,23 +184,17 @@ async def hand_in(
     notebook: Path,
     trace: Trace,
 ) -> None:
-    data = notebook.read_bytes()
-    headers = {"Authorization": f"Bearer {token}"}
+    request = upload(token, notebook, notebook.read_bytes())
     async with gate:
         trace.start = time.perf_counter()
-        answer = await http.post(
-            "/api/submissions",
-            headers=headers,
-            data={"assignment": ASSIGNMENT},
-            files={"file": (notebook.name, data, "application/x-ipynb+json")},
-        )
+        answer = await http.post("/api/submissions", **request)
         trace.accepted = time.perf_counter()
         if answer.status_code != 202:
             raise RuntimeError(f"{trace.student}: upload {answer.status_code}: {answer.text}")
         submission = answer.json()["id"]
         while True:
             await asyncio.sleep(random.uniform(*POLL))
-            answer = await http.get(f"/api/submissions/{submission}", headers=headers)
+            answer = await http.get(f"/api/submissions/{submission}", headers=request["headers"])
             trace.polls += 1
             if answer.status_code != 200:
                 raise RuntimeError(f"{trace.student}: status {answer.status_code}: {answer.text}")
@@ -270,14 +274,9 @@ def idle_accept(tmp: Path, notebooks: list[Path]) -> list[float]:
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
             for path in notebooks:
-                files = {"file": (path.name, path.read_bytes(), "application/x-ipynb+json")}
+                request = upload(tokens[path.stem], path, path.read_bytes())
                 t0 = time.perf_counter()
-                answer = http.post(
-                    "/api/submissions",
-                    headers={"Authorization": f"Bearer {tokens[path.stem]}"},
-                    data={"assignment": ASSIGNMENT},
-                    files=files,
-                )
+                answer = http.post("/api/submissions", **request)
                 times.append(time.perf_counter() - t0)
                 if answer.status_code != 202:
                     raise RuntimeError(f"idle upload {answer.status_code}: {answer.text}")
